@@ -1,0 +1,128 @@
+import type { Span } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
+import type { TokenUsage } from './result.ts';
+
+/** GenAI operation names (gen_ai.operation.name, semconv v1.41.0). */
+export type Operation = 'chat' | 'text_completion' | 'embeddings' | 'generate_content';
+
+/** Request-side `Cache-Control` directives that the cache policy honours. */
+export interface RequestCacheControl {
+  /** `no-cache`: skip the lookup, call upstream, store the fresh answer. */
+  readonly noCache: boolean;
+  /** `no-store`: neither read nor write the cache. */
+  readonly noStore: boolean;
+  /** `max-age=N`: TTL in seconds for the stored answer, and the oldest entry acceptable. */
+  readonly maxAge?: number;
+}
+
+/** One `Server-Timing` metric (W3C Server Timing): name, duration in ms, description. */
+export interface ServerTimingEntry {
+  readonly name: string;
+  readonly durationMs: number;
+  readonly description?: string;
+}
+
+/** A header set a policy wants on the response (e.g. RateLimit-Policy / RateLimit / Retry-After). */
+export type ResponseHeaders = Record<string, string>;
+
+/**
+ * What the policies decided for one call. Skins turn it into response headers; the admin summary and
+ * spans read it too. Policies write their own field and nothing else.
+ */
+export interface Decisions {
+  /** RFC 9211 `Cache-Status` parameters, set by the cache policy. */
+  cacheStatus?: string;
+  /** The cache outcome, for `alchemist.request.duration`'s `alchemist.cache.result`. */
+  cacheResult?: string;
+  /** Headers from the rate limiters, merged in order. */
+  readonly headers: ResponseHeaders;
+  readonly serverTiming: ServerTimingEntry[];
+  /** Upstream attempts made (0 on a cache hit). */
+  upstreamAttempts: number;
+  /** The model that actually served the call, when a fallback answered. */
+  fallbackModel?: string;
+  /** Actual token usage reported by the upstream. */
+  usage?: TokenUsage;
+}
+
+/**
+ * Everything a policy needs to know about one AI call. Created once per call by a skin (the Hono
+ * `aiContext()` middleware or a wrapper) and passed to every policy in the chain.
+ */
+export interface CallContext {
+  /** Provider name as in gen_ai.provider.name: `openai`, `anthropic`, ... */
+  readonly provider: string;
+  /** The requested model (gen_ai.request.model). */
+  readonly model: string;
+  readonly operation: Operation;
+  /** Isolation scope for cache entries and per-caller limits. Never a raw API key. */
+  readonly tenant: string;
+  /** Rate-limit tier of the caller. */
+  readonly tier: string;
+  /** The request body in its canonical (OpenAI chat) shape; keys and token estimates derive from it. */
+  readonly request: Readonly<Record<string, unknown>>;
+  readonly stream: boolean;
+  /** Aborts when the caller goes away or a deadline passes; policies pass it on and honour it. */
+  readonly signal: AbortSignal;
+  /** The request span: decisions go on it as attributes and events. Non-recording when untraced. */
+  readonly span: Span;
+  /** Low-cardinality route label for metrics (http.route or the wrapper's name). */
+  readonly route: string;
+  readonly cacheControl: RequestCacheControl;
+  readonly decisions: Decisions;
+}
+
+export interface CallContextInit {
+  provider: string;
+  model: string;
+  operation?: Operation;
+  tenant?: string;
+  tier?: string;
+  request?: Record<string, unknown>;
+  stream?: boolean;
+  signal?: AbortSignal;
+  span?: Span;
+  route?: string;
+  cacheControl?: Partial<RequestCacheControl>;
+}
+
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+const NEVER_ABORTED = new AbortController().signal;
+
+/** Build a call context with safe defaults (tenant `default`, tier `default`, no span). */
+export function createCallContext(init: CallContextInit): CallContext {
+  const request = init.request ?? {};
+  return {
+    provider: init.provider,
+    model: init.model,
+    operation: init.operation ?? 'chat',
+    tenant: init.tenant ?? 'default',
+    tier: init.tier ?? 'default',
+    request,
+    stream: init.stream ?? request.stream === true,
+    signal: init.signal ?? NEVER_ABORTED,
+    span: init.span ?? NO_SPAN,
+    route: init.route ?? 'default',
+    cacheControl: { noCache: false, noStore: false, ...init.cacheControl },
+    decisions: { headers: {}, serverTiming: [], upstreamAttempts: 0 },
+  };
+}
+
+/** Parse request `Cache-Control` (RFC 9111 §5.2.1) into the directives the cache honours. */
+export function parseCacheControl(header: string | null | undefined): RequestCacheControl {
+  if (!header) return { noCache: false, noStore: false };
+  let noCache = false;
+  let noStore = false;
+  let maxAge: number | undefined;
+  for (const part of header.split(',')) {
+    const [rawName, rawValue] = part.trim().split('=', 2);
+    const name = rawName?.toLowerCase();
+    if (name === 'no-cache') noCache = true;
+    else if (name === 'no-store') noStore = true;
+    else if (name === 'max-age' && rawValue !== undefined) {
+      const seconds = Number(rawValue.replace(/"/g, ''));
+      if (Number.isInteger(seconds) && seconds >= 0) maxAge = seconds;
+    }
+  }
+  return maxAge === undefined ? { noCache, noStore } : { noCache, noStore, maxAge };
+}

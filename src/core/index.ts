@@ -1,0 +1,39 @@
+export type { Clock } from './clock.ts';
+export { sleep, systemClock } from './clock.ts';
+export type { Next, Policy } from './compose.ts';
+export { compose } from './compose.ts';
+export type {
+  CallContext,
+  CallContextInit,
+  Decisions,
+  Operation,
+  RequestCacheControl,
+  ResponseHeaders,
+  ServerTimingEntry,
+} from './context.ts';
+export { createCallContext, parseCacheControl } from './context.ts';
+export type { ErrorBody, ErrorOptions, ErrorType, RateLimitScope, TimeoutKind } from './errors.ts';
+export {
+  AlchemistError,
+  AuthenticationError,
+  BadRequestError,
+  CircuitOpenError,
+  errorTypeOf,
+  isAlchemistError,
+  isAuthenticationError,
+  isBadRequestError,
+  isCircuitOpenError,
+  isOverloadedError,
+  isPayloadTooLargeError,
+  isRateLimitedError,
+  isUpstreamError,
+  isUpstreamTimeoutError,
+  OverloadedError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  toErrorResponse,
+  UpstreamError,
+  UpstreamTimeoutError,
+} from './errors.ts';
+export type { AiResult, JsonResult, StreamResult, TokenUsage } from './result.ts';
+export { isSuccess, jsonResult, observeStream, responseModelOf, streamResult, usageOf } from './result.ts';

@@ -1,0 +1,6 @@
+export type { AiContextOptions, AlchemistEnv, AlchemistVariables } from './context.ts';
+export { aiContext, callContextOf } from './context.ts';
+export { aiHandler } from './handler.ts';
+export type { OnRejected, PolicyMiddlewareOptions } from './policy.ts';
+export { policyMiddleware } from './policy.ts';
+export { responseFromResult, resultFromResponse, setResult } from './result.ts';

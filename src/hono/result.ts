@@ -1,0 +1,116 @@
+import type { Context } from 'hono';
+import { toErrorResponse, UpstreamError } from '../core/errors.ts';
+import type { AiResult } from '../core/result.ts';
+import { encodeSseData, parseSse, SSE_DONE } from '../core/sse.ts';
+
+/** Headers that describe one body's bytes and must not follow a result into a new body. */
+const BODY_HEADERS = new Set(['content-length', 'content-type', 'content-encoding', 'transfer-encoding']);
+
+/** Results we turned into responses, so the next layer out reuses them instead of re-parsing bodies. */
+const knownResults = new WeakMap<Response, AiResult>();
+
+function headersOf(response: Response): Record<string, string> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (!BODY_HEADERS.has(name)) headers[name] = value;
+  });
+  return headers;
+}
+
+/**
+ * The AiResult behind a Hono response: the one a policy produced, or one parsed from the body
+ * (JSON, or an SSE stream of JSON chunks that must end with `data: [DONE]`).
+ */
+export async function resultFromResponse(response: Response): Promise<AiResult> {
+  const known = knownResults.get(response);
+  if (known) return known;
+  const headers = headersOf(response);
+  const type = response.headers.get('content-type') ?? '';
+  if (type.includes('text/event-stream') && response.body) {
+    return { kind: 'stream', status: response.status, headers, chunks: sseChunks(response.body) };
+  }
+  const text = await response.text();
+  let body: unknown = text;
+  if (type.includes('json') || /^\s*[[{]/.test(text)) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+  }
+  return { kind: 'json', status: response.status, headers, body };
+}
+
+async function* sseChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+  for await (const event of parseSse(body)) {
+    if (event.data === SSE_DONE) return;
+    try {
+      yield JSON.parse(event.data);
+    } catch {
+      yield event.data;
+    }
+  }
+  throw new UpstreamError('Stream ended before [DONE]', 0);
+}
+
+/**
+ * A response for a result. Streams are written as SSE as chunks arrive and end with `data: [DONE]`;
+ * a stream that fails midway ends with an OpenAI-style error event and no `[DONE]`, so clients can
+ * tell it is incomplete. A client that disconnects stops the source iterator.
+ */
+export function responseFromResult(result: AiResult, extraHeaders: Record<string, string> = {}): Response {
+  const headers = new Headers(result.headers);
+  for (const [name, value] of Object.entries(extraHeaders)) headers.set(name, value);
+  let response: Response;
+  if (result.kind === 'json') {
+    const isText = typeof result.body === 'string';
+    headers.set('content-type', isText ? 'text/plain; charset=utf-8' : 'application/json');
+    response = new Response(isText ? (result.body as string) : JSON.stringify(result.body), {
+      status: result.status,
+      headers,
+    });
+  } else {
+    headers.set('content-type', 'text/event-stream');
+    headers.set('cache-control', 'no-cache');
+    response = new Response(sseBody(result.chunks), { status: result.status, headers });
+  }
+  knownResults.set(response, result);
+  return response;
+}
+
+function sseBody(chunks: AsyncIterable<unknown>): ReadableStream<Uint8Array> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const next = await iterator.next();
+          if (next.done) {
+            controller.enqueue(encodeSseData(SSE_DONE));
+            controller.close();
+          } else {
+            controller.enqueue(encodeSseData(next.value));
+          }
+        } catch (error) {
+          controller.enqueue(encodeSseData(toErrorResponse(error).body));
+          controller.close();
+        }
+      },
+      async cancel() {
+        await iterator.return?.();
+      },
+      // Pull only when the client reads: an unread response (replaced by an outer layer) must not
+      // consume chunks from the shared iterator.
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** Replace `c.res` with a result's response, dropping the old response's headers (they described it). */
+export function setResult(c: Context, result: AiResult, extraHeaders?: Record<string, string>): void {
+  const response = responseFromResult(result, extraHeaders);
+  c.res = undefined;
+  c.res = response;
+  // Hono copies the response it is given; remember the copy too.
+  knownResults.set(c.res, result);
+}

@@ -1,0 +1,213 @@
+import type {
+  Counter,
+  Gauge,
+  Histogram,
+  Meter,
+  MeterProvider,
+  MetricOptions,
+  UpDownCounter,
+} from '@opentelemetry/api';
+import { metrics } from '@opentelemetry/api';
+import {
+  GEN_AI_DURATION_BUCKETS,
+  GEN_AI_TIME_TO_FIRST_CHUNK_BUCKETS,
+  GEN_AI_TOKEN_BUCKETS,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_TIME_TO_FIRST_CHUNK,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+} from './semconv.ts';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
+
+type Kind = 'counter' | 'histogram' | 'updowncounter' | 'gauge';
+
+export interface InstrumentSpec {
+  readonly name: string;
+  readonly kind: Kind;
+  readonly unit: string;
+  readonly description: string;
+  readonly buckets?: readonly number[];
+}
+
+/** Covers sub-millisecond cache hits up to multi-minute streams. */
+const REQUEST_DURATION_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
+] as const;
+const QUEUE_DURATION_BUCKETS = [
+  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+] as const;
+
+/**
+ * Every instrument this package creates: the single source of truth for names, units and buckets.
+ * The README's metric table is checked against it by a test.
+ */
+export const INSTRUMENT_SPECS = {
+  operationDuration: {
+    name: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+    kind: 'histogram',
+    unit: 's',
+    description: 'GenAI operation duration, per upstream attempt.',
+    buckets: GEN_AI_DURATION_BUCKETS,
+  },
+  tokenUsage: {
+    name: METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+    kind: 'histogram',
+    unit: '{token}',
+    description: 'Input and output tokens used, per upstream call.',
+    buckets: GEN_AI_TOKEN_BUCKETS,
+  },
+  timeToFirstChunk: {
+    name: METRIC_GEN_AI_CLIENT_TIME_TO_FIRST_CHUNK,
+    kind: 'histogram',
+    unit: 's',
+    description: 'Time from the upstream request to its first streamed chunk.',
+    buckets: GEN_AI_TIME_TO_FIRST_CHUNK_BUCKETS,
+  },
+  requestDuration: {
+    name: 'alchemist.request.duration',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Duration of a call through the policies, cache hits included.',
+    buckets: REQUEST_DURATION_BUCKETS,
+  },
+  activeRequests: {
+    name: 'alchemist.requests.active',
+    kind: 'updowncounter',
+    unit: '{request}',
+    description: 'Calls in flight through the policies.',
+  },
+  cacheRequests: {
+    name: 'alchemist.cache.requests',
+    kind: 'counter',
+    unit: '{request}',
+    description: 'Cache lookups by result and layer.',
+  },
+  cacheEntries: {
+    name: 'alchemist.cache.entries',
+    kind: 'gauge',
+    unit: '{entry}',
+    description: 'Entries held by the in-memory cache layer.',
+  },
+  cacheSize: {
+    name: 'alchemist.cache.size',
+    kind: 'gauge',
+    unit: 'By',
+    description: 'Bytes held by the in-memory cache layer.',
+  },
+  cacheTokensSaved: {
+    name: 'alchemist.cache.tokens_saved',
+    kind: 'counter',
+    unit: '{token}',
+    description: 'Tokens not sent to a provider because the cache answered.',
+  },
+  cacheCostSaved: {
+    name: 'alchemist.cache.cost_saved',
+    kind: 'counter',
+    unit: 'USD',
+    description: 'Provider cost avoided by cache hits, in US dollars.',
+  },
+  rateLimitRequests: {
+    name: 'alchemist.ratelimit.requests',
+    kind: 'counter',
+    unit: '{request}',
+    description: 'Rate-limit decisions by result, scope and tier.',
+  },
+  rateLimitQueueDuration: {
+    name: 'alchemist.ratelimit.queue.duration',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Time a call waited in an outbound (per-model) queue.',
+    buckets: QUEUE_DURATION_BUCKETS,
+  },
+  rateLimitRemaining: {
+    name: 'alchemist.ratelimit.remaining',
+    kind: 'gauge',
+    unit: '{request}',
+    description: 'Remaining outbound capacity per model in the current window.',
+  },
+  breakerState: {
+    name: 'alchemist.circuit_breaker.state',
+    kind: 'gauge',
+    unit: '{state}',
+    description: '1 for the current state of each breaker, 0 for the others.',
+  },
+  breakerTransitions: {
+    name: 'alchemist.circuit_breaker.transitions',
+    kind: 'counter',
+    unit: '{transition}',
+    description: 'Breaker state changes, by the state entered.',
+  },
+  retryAttempts: {
+    name: 'alchemist.retry.attempts',
+    kind: 'counter',
+    unit: '{attempt}',
+    description: 'Upstream retries, by reason.',
+  },
+  fallbacks: {
+    name: 'alchemist.fallback.requests',
+    kind: 'counter',
+    unit: '{request}',
+    description: 'Calls answered by a fallback model or a stale cache entry.',
+  },
+  cost: {
+    name: 'alchemist.cost',
+    kind: 'counter',
+    unit: 'USD',
+    description: 'Estimated provider cost of upstream calls, in US dollars.',
+  },
+  storeAvailable: {
+    name: 'alchemist.store.available',
+    kind: 'gauge',
+    unit: '{state}',
+    description: '1 while the shared store (Redis) answers, 0 while degraded.',
+  },
+} as const satisfies Record<string, InstrumentSpec>;
+
+type Specs = typeof INSTRUMENT_SPECS;
+type InstrumentFor<K extends Kind> = K extends 'counter'
+  ? Counter
+  : K extends 'histogram'
+    ? Histogram
+    : K extends 'updowncounter'
+      ? UpDownCounter
+      : Gauge;
+
+/** The package's instruments, created once per MeterProvider. */
+export type Instruments = { readonly [N in keyof Specs]: InstrumentFor<Specs[N]['kind']> };
+
+function create(meter: Meter, spec: InstrumentSpec) {
+  const options: MetricOptions = { unit: spec.unit, description: spec.description };
+  if (spec.buckets) options.advice = { explicitBucketBoundaries: [...spec.buckets] };
+  switch (spec.kind) {
+    case 'counter':
+      return meter.createCounter(spec.name, options);
+    case 'histogram':
+      return meter.createHistogram(spec.name, options);
+    case 'updowncounter':
+      return meter.createUpDownCounter(spec.name, options);
+    case 'gauge':
+      return meter.createGauge(spec.name, options);
+  }
+}
+
+const byProvider = new WeakMap<MeterProvider, Instruments>();
+
+/** The meter for this package's instrumentation scope. */
+export function getMeter(meterProvider: MeterProvider = metrics.getMeterProvider()): Meter {
+  return meterProvider.getMeter(PACKAGE_NAME, PACKAGE_VERSION);
+}
+
+/**
+ * Instruments for a MeterProvider (the global one by default), created on first use and reused, so
+ * every policy and route records into the same instruments.
+ */
+export function getInstruments(meterProvider: MeterProvider = metrics.getMeterProvider()): Instruments {
+  let instruments = byProvider.get(meterProvider);
+  if (!instruments) {
+    const meter = getMeter(meterProvider);
+    const created: Record<string, unknown> = {};
+    for (const [key, spec] of Object.entries(INSTRUMENT_SPECS)) created[key] = create(meter, spec);
+    instruments = created as Instruments;
+    byProvider.set(meterProvider, instruments);
+  }
+  return instruments;
+}

@@ -1,0 +1,161 @@
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
+import { context as otelContext, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Policy } from '../core/compose.ts';
+import { compose } from '../core/compose.ts';
+import type { CallContext, Operation, RequestCacheControl } from '../core/context.ts';
+import { createCallContext } from '../core/context.ts';
+import { errorTypeOf } from '../core/errors.ts';
+import type { AiResult } from '../core/result.ts';
+import { jsonResult, streamResult } from '../core/result.ts';
+import { trackRequest } from '../telemetry/request.ts';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_TENANT,
+  ATTR_TIER,
+} from '../telemetry/semconv.ts';
+import { getTracer } from '../telemetry/spans.ts';
+import { traceUpstreamCall } from '../telemetry/upstream.ts';
+
+/** A request a wrapped function takes: at least a model (OpenAI chat shape is assumed for keys). */
+export interface AiRequest {
+  model: string;
+  stream?: boolean | null;
+  [field: string]: unknown;
+}
+
+/** Per-call options a wrapped function accepts as its second argument. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Tenant for this call (overrides the wrapper's `tenant`). */
+  tenant?: string;
+  tier?: string;
+  cacheControl?: Partial<RequestCacheControl>;
+}
+
+export interface WrapOptions<Req extends AiRequest = AiRequest> {
+  /** gen_ai.provider.name of the wrapped call. @default 'openai' */
+  provider?: string | ((request: Req) => string);
+  /** Tenant scope of calls (cache isolation, limits). @default 'default' */
+  tenant?: string | ((request: Req) => string);
+  /** Rate-limit tier. @default 'default' */
+  tier?: string | ((request: Req) => string);
+  operation?: Operation;
+  /** Route label on metrics. @default the wrapped function's name, or 'wrapped' */
+  route?: string;
+  /** server.address on upstream spans. */
+  serverAddress?: string;
+  tracerProvider?: TracerProvider;
+  meterProvider?: MeterProvider;
+}
+
+function resolve<Req>(
+  value: string | ((request: Req) => string) | undefined,
+  request: Req,
+  fallback: string,
+) {
+  return typeof value === 'function' ? value(request) : (value ?? fallback);
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/**
+ * Wrap an async function (an SDK call) in policies, outermost first. The wrapped function keeps its
+ * signature: JSON answers come back as they were, streams (async iterables) stay streams. Each call
+ * gets a request span and `alchemist.request.duration`; each run of `fn` a GenAI CLIENT span.
+ *
+ * @example
+ * const create = wrapCall((req) => openai.chat.completions.create(req), [limiter, cache, breaker]);
+ */
+export function wrapCall<Req extends AiRequest, Res>(
+  fn: (request: Req, options: { signal: AbortSignal; ctx: CallContext }) => Promise<Res>,
+  policies: readonly Policy<AiResult>[],
+  options: WrapOptions<Req> = {},
+): (request: Req, callOptions?: CallOptions) => Promise<Res> {
+  const chain = compose(...policies);
+  const tracer = getTracer(options.tracerProvider);
+  const route = options.route ?? (fn.name || 'wrapped');
+  const operation = options.operation ?? 'chat';
+  const upstreamTelemetry = {
+    ...(options.serverAddress ? { serverAddress: options.serverAddress } : {}),
+    ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}),
+    ...(options.meterProvider ? { meterProvider: options.meterProvider } : {}),
+  };
+
+  const callUpstream = (ctx: CallContext) =>
+    traceUpstreamCall(ctx, upstreamTelemetry, async (attemptCtx) => {
+      const request = { ...attemptCtx.request, model: attemptCtx.model } as Req;
+      const value = await fn(request, { signal: attemptCtx.signal, ctx: attemptCtx });
+      return isAsyncIterable(value) ? streamResult(value) : jsonResult(value);
+    });
+
+  return async function wrapped(request: Req, callOptions: CallOptions = {}): Promise<Res> {
+    const provider = resolve(options.provider, request, 'openai');
+    const tenant = callOptions.tenant ?? resolve(options.tenant, request, 'default');
+    const tier = callOptions.tier ?? resolve(options.tier, request, 'default');
+    const parent = otelContext.active();
+    const span = tracer.startSpan(
+      `alchemist ${operation} ${request.model}`,
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: {
+          [ATTR_GEN_AI_OPERATION_NAME]: operation,
+          [ATTR_GEN_AI_REQUEST_MODEL]: request.model,
+          [ATTR_GEN_AI_PROVIDER_NAME]: provider,
+          [ATTR_TENANT]: tenant,
+          [ATTR_TIER]: tier,
+        },
+      },
+      parent,
+    );
+    const ctx = createCallContext({
+      provider,
+      model: request.model,
+      operation,
+      tenant,
+      tier,
+      request: request as Record<string, unknown>,
+      stream: request.stream === true,
+      ...(callOptions.signal ? { signal: callOptions.signal } : {}),
+      span,
+      route,
+      ...(callOptions.cacheControl ? { cacheControl: callOptions.cacheControl } : {}),
+    });
+    const tracked = trackRequest(ctx, options.meterProvider);
+    const fail = (error: unknown) => {
+      span.setAttribute(ATTR_ERROR_TYPE, errorTypeOf(error));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    };
+    let result: AiResult;
+    try {
+      result = tracked.succeed(
+        await otelContext.with(trace.setSpan(parent, span), () => chain.execute(ctx, callUpstream)),
+      );
+    } catch (error) {
+      tracked.fail(error);
+      fail(error);
+      throw error;
+    }
+    if (result.kind === 'json') {
+      span.end();
+      return result.body as Res;
+    }
+    const chunks = result.chunks;
+    return (async function* () {
+      try {
+        yield* chunks;
+        span.end();
+      } catch (error) {
+        fail(error);
+        throw error;
+      } finally {
+        if (span.isRecording()) span.end();
+      }
+    })() as Res;
+  };
+}

@@ -1,0 +1,76 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { freePort } from './ports.ts';
+
+/** A real redis-server on a loopback port, owned by the test that started it. */
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** SIGKILL the server (a crash, not a shutdown). */
+  kill(): Promise<void>;
+  /** Start it again on the same port (data is gone: persistence is off unless `appendonly`). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.setTimeout(200);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Start `redis-server` (Debian's package; `.ci/run` installs it) on a free loopback port.
+ * With `persist: true` it keeps an append-only file so entries survive `kill()` + `restart()`.
+ */
+export async function startRedis(options: { persist?: boolean } = {}): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = `/tmp/alchemist-redis-${port}`;
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    mkdirSync(dir, { recursive: true });
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
+    args.push(
+      ...(options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+    );
+    child = spawn('redis-server', args, { stdio: 'ignore' });
+    child.on('error', () => {});
+    await waitFor(() => ping(port), `redis-server on ${port}`);
+  };
+  const kill = async () => {
+    const current = child;
+    if (!current || current.exitCode !== null) return;
+    const exited = new Promise((resolve) => current.once('exit', resolve));
+    current.kill('SIGKILL');
+    await exited;
+  };
+  await launch();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    kill,
+    restart: launch,
+    stop: kill,
+  };
+}
