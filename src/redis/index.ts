@@ -1,0 +1,5 @@
+export type { RedisClient, RedisConnection, RedisConnectionOptions } from './connection.ts';
+export { createRedisConnection } from './connection.ts';
+export type { StoreUnavailableReason } from './errors.ts';
+export { isStoreUnavailableError, StoreUnavailableError } from './errors.ts';
+export { redactRedisUrl } from './url.ts';
