@@ -1,3 +1,3 @@
 export * from './core/index.ts';
-export * from './wrap/index.ts';
 export * from './redis/index.ts';
+export * from './wrap/index.ts';
