@@ -1,2 +1,2 @@
-export type { AiRequest, CallOptions, WrapOptions } from './wrap.ts';
+export type { AiRequest, CallOptions, UpstreamCallOptions, WrapOptions } from './wrap.ts';
 export { wrapCall } from './wrap.ts';

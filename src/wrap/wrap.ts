@@ -33,6 +33,21 @@ export interface CallOptions {
   tenant?: string;
   tier?: string;
   cacheControl?: Partial<RequestCacheControl>;
+  /**
+   * Receives the call context once it exists. Policies fill in `ctx.decisions` as they run, so after
+   * the call it tells what happened (cache status, upstream attempts, usage).
+   */
+  onContext?: (ctx: CallContext) => void;
+}
+
+/** What a wrapped function receives besides the request. */
+export interface UpstreamCallOptions<Opts extends CallOptions = CallOptions> {
+  /** Aborts when the caller aborts or a policy's deadline passes: pass it to the SDK. */
+  signal: AbortSignal;
+  /** The context of this attempt (its `model` is the fallback model when a fallback answers). */
+  ctx: CallContext;
+  /** The per-call options the caller passed to the wrapped function. */
+  callOptions: Opts;
 }
 
 export interface WrapOptions<Req extends AiRequest = AiRequest> {
@@ -71,11 +86,11 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
  * @example
  * const create = wrapCall((req) => openai.chat.completions.create(req), [limiter, cache, breaker]);
  */
-export function wrapCall<Req extends AiRequest, Res>(
-  fn: (request: Req, options: { signal: AbortSignal; ctx: CallContext }) => Promise<Res>,
+export function wrapCall<Req extends AiRequest, Res, Opts extends CallOptions = CallOptions>(
+  fn: (request: Req, options: UpstreamCallOptions<Opts>) => Promise<Res>,
   policies: readonly Policy<AiResult>[],
   options: WrapOptions<Req> = {},
-): (request: Req, callOptions?: CallOptions) => Promise<Res> {
+): (request: Req, callOptions?: Opts) => Promise<Res> {
   const chain = compose(...policies);
   const tracer = getTracer(options.tracerProvider);
   const route = options.route ?? (fn.name || 'wrapped');
@@ -86,14 +101,14 @@ export function wrapCall<Req extends AiRequest, Res>(
     ...(options.meterProvider ? { meterProvider: options.meterProvider } : {}),
   };
 
-  const callUpstream = (ctx: CallContext) =>
+  const callUpstream = (ctx: CallContext, callOptions: Opts) =>
     traceUpstreamCall(ctx, upstreamTelemetry, async (attemptCtx) => {
       const request = { ...attemptCtx.request, model: attemptCtx.model } as Req;
-      const value = await fn(request, { signal: attemptCtx.signal, ctx: attemptCtx });
+      const value = await fn(request, { signal: attemptCtx.signal, ctx: attemptCtx, callOptions });
       return isAsyncIterable(value) ? streamResult(value) : jsonResult(value);
     });
 
-  return async function wrapped(request: Req, callOptions: CallOptions = {}): Promise<Res> {
+  return async function wrapped(request: Req, callOptions: Opts = {} as Opts): Promise<Res> {
     const provider = resolve(options.provider, request, 'openai');
     const tenant = callOptions.tenant ?? resolve(options.tenant, request, 'default');
     const tier = callOptions.tier ?? resolve(options.tier, request, 'default');
@@ -125,6 +140,13 @@ export function wrapCall<Req extends AiRequest, Res>(
       route,
       ...(callOptions.cacheControl ? { cacheControl: callOptions.cacheControl } : {}),
     });
+    if (callOptions.onContext) {
+      try {
+        callOptions.onContext(ctx);
+      } catch {
+        // A caller's observer must not break the call.
+      }
+    }
     const tracked = trackRequest(ctx, options.meterProvider);
     const fail = (error: unknown) => {
       span.setAttribute(ATTR_ERROR_TYPE, errorTypeOf(error));
@@ -134,7 +156,9 @@ export function wrapCall<Req extends AiRequest, Res>(
     let result: AiResult;
     try {
       result = tracked.succeed(
-        await otelContext.with(trace.setSpan(parent, span), () => chain.execute(ctx, callUpstream)),
+        await otelContext.with(trace.setSpan(parent, span), () =>
+          chain.execute(ctx, (current) => callUpstream(current, callOptions)),
+        ),
       );
     } catch (error) {
       tracked.fail(error);
