@@ -1,0 +1,99 @@
+import type { SimEvent } from './openai.ts';
+import type { SimulatedReply } from './reply.ts';
+
+/** Why an Anthropic Messages request is invalid, or undefined. */
+export function validateAnthropic(body: Record<string, unknown>): string | undefined {
+  if (typeof body.model !== 'string' || body.model === '') return 'model: Field required';
+  if (typeof body.max_tokens !== 'number' || body.max_tokens < 1) return 'max_tokens: Field required';
+  if (!Array.isArray(body.messages) || body.messages.length === 0) return 'messages: Field required';
+  return undefined;
+}
+
+function message(reply: SimulatedReply, model: string) {
+  return {
+    id: `msg_sim${reply.id}`,
+    type: 'message',
+    role: 'assistant',
+    model,
+    stop_sequence: null,
+  };
+}
+
+/** A Messages API reply. https://docs.anthropic.com/en/api/messages */
+export function anthropicMessage(reply: SimulatedReply, model: string) {
+  return {
+    ...message(reply, model),
+    content: [{ type: 'text', text: reply.words.join('') }],
+    stop_reason: reply.truncated ? 'max_tokens' : 'end_turn',
+    usage: { input_tokens: reply.inputTokens, output_tokens: reply.outputTokens },
+  };
+}
+
+/**
+ * The Messages streaming event sequence: message_start, content_block_start, ping,
+ * content_block_delta..., content_block_stop, message_delta (stop reason + output usage), message_stop.
+ * https://docs.anthropic.com/en/docs/build-with-claude/streaming
+ */
+export function anthropicStream(reply: SimulatedReply, model: string, wordsPerChunk: number): SimEvent[] {
+  const events: SimEvent[] = [
+    {
+      event: 'message_start',
+      data: {
+        type: 'message_start',
+        message: {
+          ...message(reply, model),
+          content: [],
+          stop_reason: null,
+          usage: { input_tokens: reply.inputTokens, output_tokens: 1 },
+        },
+      },
+    },
+    {
+      event: 'content_block_start',
+      data: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+    },
+    { event: 'ping', data: { type: 'ping' } },
+  ];
+  for (let i = 0; i < reply.words.length; i += wordsPerChunk) {
+    events.push({
+      event: 'content_block_delta',
+      data: {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'text_delta', text: reply.words.slice(i, i + wordsPerChunk).join('') },
+      },
+    });
+  }
+  events.push(
+    { event: 'content_block_stop', data: { type: 'content_block_stop', index: 0 } },
+    {
+      event: 'message_delta',
+      data: {
+        type: 'message_delta',
+        delta: { stop_reason: reply.truncated ? 'max_tokens' : 'end_turn', stop_sequence: null },
+        usage: { output_tokens: reply.outputTokens },
+      },
+    },
+    { event: 'message_stop', data: { type: 'message_stop' } },
+  );
+  return events;
+}
+
+/** Anthropic's error body (`overloaded_error` for 529). https://docs.anthropic.com/en/api/errors */
+export function anthropicError(status: number, message: string) {
+  const type =
+    status === 400
+      ? 'invalid_request_error'
+      : status === 401
+        ? 'authentication_error'
+        : status === 404
+          ? 'not_found_error'
+          : status === 413
+            ? 'request_too_large'
+            : status === 429
+              ? 'rate_limit_error'
+              : status === 529
+                ? 'overloaded_error'
+                : 'api_error';
+  return { type: 'error', error: { type, message } };
+}
