@@ -1,0 +1,194 @@
+import type OpenAI from 'openai';
+import { APIPromise } from 'openai';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParams,
+} from 'openai/resources/chat/completions';
+import { Stream } from 'openai/streaming';
+import type { CallContext, RequestCacheControl } from '../core/context.ts';
+import { parseCacheControl } from '../core/context.ts';
+import { tenantForKey } from '../core/identity.ts';
+import type { WithAllOptions } from '../wrap/all.ts';
+import { withAll } from '../wrap/all.ts';
+import type { AiRequest, CallOptions } from '../wrap/wrap.ts';
+import { headerOf } from './headers.ts';
+import { toCallerError, toPolicyError } from './openai-errors.ts';
+import { guardChunks, toSdkStream } from './openai-stream.ts';
+import { withProperty } from './proxy.ts';
+
+/** The SDK's per-request options (`headers`, `signal`, `timeout`, `maxRetries`, ...). */
+export type OpenAIRequestOptions = NonNullable<Parameters<OpenAI['chat']['completions']['create']>[1]>;
+
+type Per<T> = T | ((params: ChatCompletionCreateParams) => T);
+
+/** Options of {@link wrapOpenAI}: the policies by role, and how calls are labelled and scoped. */
+export interface WrapOpenAIOptions
+  extends Omit<WithAllOptions, 'provider' | 'tenant' | 'tier' | 'serverAddress'> {
+  /** gen_ai.provider.name of the calls. @default 'openai' */
+  provider?: string;
+  /**
+   * Cache and limit scope. Clients with different API keys never share cache entries by default.
+   * @default `key-<sha256 prefix of client.apiKey>`, or 'default' when the client has no key
+   */
+  tenant?: Per<string>;
+  /** Rate-limit tier. @default 'default' */
+  tier?: Per<string>;
+  /** server.address on upstream spans. @default the host of `client.baseURL` */
+  serverAddress?: string;
+  /** Route label on metrics. @default 'openai.chat.completions' */
+  route?: string;
+  /** Receives each call's context; `ctx.decisions` tells the cache status, attempts and usage. @default none */
+  onContext?: (ctx: CallContext) => void;
+}
+
+interface CallState {
+  response?: Response;
+  ctx?: CallContext;
+}
+
+interface OpenAICallOptions extends CallOptions {
+  requestOptions: OpenAIRequestOptions | undefined;
+  state: CallState;
+}
+
+type Answer = ChatCompletion | AsyncIterable<ChatCompletionChunk>;
+type ResponseProps = Awaited<ConstructorParameters<typeof APIPromise>[1]>;
+
+function hostOf(baseURL: string): string | undefined {
+  try {
+    return new URL(baseURL).hostname || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function per(value: Per<string> | undefined): string | ((request: AiRequest) => string) | undefined {
+  if (typeof value !== 'function') return value;
+  return (request) => value(request as unknown as ChatCompletionCreateParams);
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<ChatCompletionChunk> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/** A stand-in for the provider's `Response` when no request was made (a cache hit or a joined call). */
+function answeredResponse(ctx: CallContext | undefined, stream: boolean): Response {
+  const headers = new Headers(ctx?.decisions.headers);
+  headers.set('content-type', stream ? 'text/event-stream' : 'application/json');
+  if (ctx?.decisions.cacheStatus) headers.set('cache-status', ctx.decisions.cacheStatus);
+  return new Response(null, { status: 200, headers });
+}
+
+function validate(client: unknown): OpenAI {
+  const completions = (client as OpenAI | undefined)?.chat?.completions;
+  if (typeof completions?.create !== 'function') {
+    throw new TypeError(
+      `wrapOpenAI: expected an OpenAI client with chat.completions.create, got ${String(client)}`,
+    );
+  }
+  return client as OpenAI;
+}
+
+/**
+ * Route an official `openai` client's `chat.completions.create()` through alchemist policies (rate
+ * limits, then the cache, then the breaker), with a request span, a GenAI CLIENT span per upstream
+ * attempt and the `alchemist.*` metrics. Returns a view of the client; the client itself is untouched.
+ *
+ * What is preserved: `create()` returns a real `APIPromise` resolving to a `ChatCompletion`, or for
+ * `stream: true` to a real `Stream<ChatCompletionChunk>` (iterate it, `toReadableStream()`, `tee()`,
+ * `controller.abort()`). `.withResponse()`/`.asResponse()` give the provider's `Response`, or on a
+ * cache hit a stand-in carrying `Cache-Status`. Provider errors reach you as the SDK's own classes
+ * (`APIError`, `RateLimitError`, ...); the policies' rejections as `CircuitOpenError`,
+ * `RateLimitedError`, ... The `signal` of the request options is honoured. A `Cache-Control` header in
+ * the request options (`no-cache`, `no-store`, `max-age=N`) steers the cache as it does on the gateway.
+ * Other methods (`parse()`, `stream()`, `runTools()`, other resources) pass through untouched.
+ *
+ * @param client an `OpenAI` (or `AzureOpenAI`) instance
+ * @param [options.rateLimit] limits, outermost
+ * @param [options.cache] the cache
+ * @param [options.breaker] breaker/retry/timeout, innermost
+ * @param [options.tenant] cache and limit scope (default: a hash of the client's API key)
+ * @example
+ * const openai = wrapOpenAI(new OpenAI(), { cache: aiCachePolicy(), breaker: createResilience() });
+ * const completion = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+ */
+export function wrapOpenAI<C extends OpenAI>(client: C, options: WrapOpenAIOptions = {}): C {
+  const sdk = validate(client);
+  const completions = sdk.chat.completions;
+  const { provider, tenant, tier, serverAddress, route, onContext, ...policies } = options;
+  const apiKey = typeof sdk.apiKey === 'string' && sdk.apiKey !== '' ? sdk.apiKey : undefined;
+  const defaultTenant = apiKey ? tenantForKey(apiKey) : 'default';
+  const host = serverAddress ?? hostOf(sdk.baseURL);
+  const timeoutOf = (requestOptions: OpenAIRequestOptions | undefined) =>
+    requestOptions?.timeout ?? sdk.timeout;
+
+  const run = withAll<AiRequest, Answer, OpenAICallOptions>(
+    async function openaiChatCompletion(request, { signal, callOptions }) {
+      const { requestOptions, state } = callOptions;
+      const params = request as unknown as ChatCompletionCreateParams;
+      try {
+        const { data, response } = await completions
+          .create(params, { ...requestOptions, signal })
+          .withResponse();
+        state.response = response;
+        return data instanceof Stream ? guardChunks(data, signal, timeoutOf(requestOptions)) : data;
+      } catch (error) {
+        throw toPolicyError(error, timeoutOf(requestOptions));
+      }
+    },
+    {
+      ...policies,
+      provider: provider ?? 'openai',
+      tenant: per(tenant) ?? defaultTenant,
+      ...(tier === undefined ? {} : { tier: per(tier) }),
+      ...(host ? { serverAddress: host } : {}),
+      route: route ?? 'openai.chat.completions',
+    },
+  );
+
+  function create(params: ChatCompletionCreateParams, requestOptions?: OpenAIRequestOptions) {
+    const controller = new AbortController();
+    const callerSignal = requestOptions?.signal ?? undefined;
+    const signal = callerSignal ? AbortSignal.any([callerSignal, controller.signal]) : controller.signal;
+    const state: CallState = {};
+    const startTime = Date.now();
+    const header = headerOf(requestOptions?.headers, 'cache-control');
+    const cacheControl: RequestCacheControl | undefined = header ? parseCacheControl(header) : undefined;
+    const outcome = run(params as unknown as AiRequest, {
+      signal,
+      requestOptions,
+      state,
+      ...(cacheControl ? { cacheControl } : {}),
+      onContext(ctx) {
+        state.ctx = ctx;
+        onContext?.(ctx);
+      },
+    }).then(
+      (value) => {
+        const stream = isAsyncIterable(value);
+        return {
+          data: stream ? toSdkStream(value, controller, signal, sdk) : value,
+          response: state.response ?? answeredResponse(state.ctx, stream),
+        };
+      },
+      (error: unknown) => {
+        throw toCallerError(error);
+      },
+    );
+    const props = outcome.then(
+      ({ response }): ResponseProps => ({
+        response,
+        options: { method: 'post', path: '/chat/completions', body: params, ...requestOptions },
+        controller,
+        requestLogID: 'alchemist-perf',
+        retryOfRequestLogID: undefined,
+        startTime,
+      }),
+    );
+    return new APIPromise(sdk, props, () => outcome.then(({ data }) => data));
+  }
+
+  const chat = withProperty(sdk.chat, 'completions', withProperty(completions, 'create', create));
+  return withProperty(client, 'chat', chat);
+}
