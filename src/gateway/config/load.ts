@@ -1,0 +1,248 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
+import type { Env } from './env.ts';
+import { applyEnv, envValue } from './env.ts';
+import { ConfigError, describeIssues } from './errors.ts';
+import type { ConfigFile } from './schema.ts';
+import { fileSchema } from './schema.ts';
+import { Secret } from './secret.ts';
+import type { GatewayConfig, ModelConfig, ProviderConfig, TierConfig } from './types.ts';
+
+export interface LoadConfigOptions {
+  /** TOML file to read. @default env.ALCHEMIST_CONFIG (none: embedded defaults) */
+  path?: string;
+  /** TOML text to parse instead of a file (tests, embedding). @default undefined */
+  text?: string;
+  /** Environment for overrides, provider keys and ADMIN_TOKEN. @default process.env */
+  env?: Env;
+}
+
+/** Tiers used when the file defines none: enough for a demo, scaled by `rate_limit.multiplier`. */
+export const DEFAULT_TIERS: Readonly<Record<string, TierConfig>> = {
+  free: { requestsPerMinute: 60, tokensPerMinute: 100_000, maxConcurrent: 10 },
+  pro: { requestsPerMinute: 600, tokensPerMinute: 1_000_000, maxConcurrent: 50 },
+  enterprise: { requestsPerMinute: 6000, tokensPerMinute: 10_000_000, maxConcurrent: 200 },
+};
+
+const BUILTIN_PROVIDERS = {
+  openai: { type: 'openai', baseUrl: 'https://api.openai.com/v1', apiKeyEnv: 'OPENAI_API_KEY' },
+  anthropic: { type: 'anthropic', baseUrl: 'https://api.anthropic.com', apiKeyEnv: 'ANTHROPIC_API_KEY' },
+} as const;
+
+function fail(problems: string[]): never {
+  throw new ConfigError(problems);
+}
+
+function tiersOf(file: ConfigFile): Record<string, TierConfig> {
+  if (!file.tiers || Object.keys(file.tiers).length === 0) return { ...DEFAULT_TIERS };
+  const tiers: Record<string, TierConfig> = {};
+  for (const [name, tier] of Object.entries(file.tiers)) {
+    tiers[name] = {
+      ...(tier.requests_per_minute !== undefined ? { requestsPerMinute: tier.requests_per_minute } : {}),
+      ...(tier.tokens_per_minute !== undefined ? { tokensPerMinute: tier.tokens_per_minute } : {}),
+      ...(tier.max_concurrent !== undefined ? { maxConcurrent: tier.max_concurrent } : {}),
+    };
+  }
+  return tiers;
+}
+
+function providersOf(file: ConfigFile, env: Env, simulated: boolean): Record<string, ProviderConfig> {
+  const declared = file.providers ?? {};
+  const providers: Record<string, ProviderConfig> = {};
+  const names = new Set([...Object.keys(BUILTIN_PROVIDERS), ...Object.keys(declared)]);
+  for (const name of names) {
+    const builtin = BUILTIN_PROVIDERS[name as keyof typeof BUILTIN_PROVIDERS];
+    const entry = declared[name];
+    const type = entry?.type ?? builtin?.type;
+    if (!type) continue;
+    const sameType = builtin?.type === type ? builtin : undefined;
+    const baseUrl = entry?.base_url ?? sameType?.baseUrl ?? BUILTIN_PROVIDERS[type].baseUrl;
+    const apiKeyEnv = entry?.api_key_env ?? sameType?.apiKeyEnv;
+    const key = apiKeyEnv ? envValue(env, apiKeyEnv) : undefined;
+    providers[name] = {
+      name,
+      type,
+      baseUrl: baseUrl.replace(/\/+$/, ''),
+      apiKeyEnv,
+      apiKey: key === undefined ? undefined : new Secret(key),
+      connections: entry?.connections ?? 64,
+      simulated,
+    };
+  }
+  return providers;
+}
+
+function modelsOf(file: ConfigFile): Record<string, ModelConfig> {
+  const models: Record<string, ModelConfig> = {};
+  for (const [name, model] of Object.entries(file.ai_models ?? {})) {
+    models[name] = {
+      ...(model.provider !== undefined ? { provider: model.provider } : {}),
+      ...(model.rate_limit !== undefined ? { rateLimit: model.rate_limit } : {}),
+      ...(model.tokens_per_minute !== undefined ? { tokensPerMinute: model.tokens_per_minute } : {}),
+      ...(model.max_concurrent !== undefined ? { maxConcurrent: model.max_concurrent } : {}),
+      fallbacks: model.fallbacks ?? [],
+      ...(model.input_price !== undefined ? { inputPrice: model.input_price } : {}),
+      ...(model.output_price !== undefined ? { outputPrice: model.output_price } : {}),
+    };
+  }
+  return models;
+}
+
+/** Checks that span sections: tiers named by keys exist, providers named by models exist, keys are unique. */
+function crossCheck(config: GatewayConfig, file: ConfigFile): string[] {
+  const problems: string[] = [];
+  const tierNames = Object.keys(config.tiers);
+  const expectTier = `expected one of the tiers: ${tierNames.join(', ')}`;
+  if (!config.tiers[config.rateLimit.defaultTier]) {
+    problems.push(
+      `config error: rate_limit.default_tier = ${JSON.stringify(config.rateLimit.defaultTier)}: ${expectTier}`,
+    );
+  }
+  const seen = new Set<string>();
+  (file.api_keys ?? []).forEach((entry, index) => {
+    if (entry.tier !== undefined && !config.tiers[entry.tier]) {
+      problems.push(`config error: api_keys[${index}].tier = ${JSON.stringify(entry.tier)}: ${expectTier}`);
+    }
+    if (seen.has(entry.key))
+      problems.push(`config error: api_keys[${index}].key: the same key is listed twice`);
+    seen.add(entry.key);
+  });
+  const providerNames = Object.keys(config.providers);
+  for (const [model, entry] of Object.entries(config.models)) {
+    const at = /^[A-Za-z0-9_-]+$/.test(model) ? model : JSON.stringify(model);
+    if (entry.provider !== undefined && !config.providers[entry.provider]) {
+      problems.push(
+        `config error: ai_models.${at}.provider = ${JSON.stringify(entry.provider)}: expected one of the providers: ${providerNames.join(', ')}`,
+      );
+    }
+    for (const fallback of entry.fallbacks) {
+      if (fallback === model) {
+        problems.push(
+          `config error: ai_models.${at}.fallbacks = ${JSON.stringify(entry.fallbacks)}: a model cannot fall back to itself`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Validate a parsed config object (file contents) with env overrides into the resolved, frozen
+ * config. Throws a ConfigError listing every problem.
+ */
+export function resolveConfig(input: unknown, env: Env = process.env, source?: string): GatewayConfig {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    fail([`config error: the config must be a TOML table${source ? ` (in ${source})` : ''}`]);
+  }
+  const { merged, sources } = applyEnv(input as Record<string, unknown>, env);
+  const parsed = fileSchema.safeParse(merged);
+  if (!parsed.success) fail(describeIssues(parsed.error.issues, merged, fileSchema, sources, source));
+  const file = parsed.data;
+
+  // "A real provider is configured": a [providers.*] table, or a provider key/URL in the environment.
+  const realProvider =
+    Object.keys((input as ConfigFile).providers ?? {}).length > 0 ||
+    ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'OPENAI_BASE_URL'].some(
+      (name) => envValue(env, name) !== undefined,
+    );
+  const simulatorSetting = file.simulator?.enabled ?? 'auto';
+  const simulated = simulatorSetting === 'auto' ? !realProvider : simulatorSetting;
+  const adminToken = envValue(env, 'ADMIN_TOKEN');
+
+  const config: GatewayConfig = {
+    server: {
+      host: file.server?.host ?? '127.0.0.1',
+      port: file.server?.port ?? 8787,
+      maxBodyBytes: file.server?.max_body_bytes ?? 1024 * 1024,
+      shutdownTimeoutMs: (file.server?.shutdown_timeout ?? 10) * 1000,
+    },
+    cache: {
+      enabled: file.cache?.enabled ?? true,
+      redisUrl: file.cache?.redis_url,
+      defaultTtlSeconds: file.cache?.default_ttl ?? 3600,
+      maxMemoryItems: file.cache?.max_memory_items ?? 10_000,
+    },
+    rateLimit: {
+      multiplier: file.rate_limit?.multiplier ?? 1,
+      defaultTier: file.rate_limit?.default_tier ?? 'free',
+    },
+    tiers: tiersOf(file),
+    apiKeys: (file.api_keys ?? []).map((entry) => ({
+      key: new Secret(entry.key),
+      tenant: entry.tenant,
+      tier: entry.tier ?? file.rate_limit?.default_tier ?? 'free',
+    })),
+    providers: providersOf(file, env, simulated),
+    models: modelsOf(file),
+    breaker: {
+      failureThreshold: file.breaker?.failure_threshold ?? 5,
+      halfOpenAfterSeconds: file.breaker?.half_open_after ?? 30,
+      timeoutSeconds: file.breaker?.timeout ?? 60,
+      maxRetries: file.breaker?.max_retries ?? 2,
+    },
+    admin: { token: adminToken === undefined ? undefined : new Secret(adminToken) },
+    telemetry: {
+      serviceName: file.telemetry?.service_name,
+      prometheusPort: file.telemetry?.prometheus_port,
+      prometheusHost: file.telemetry?.prometheus_host,
+      otlpEndpoint: file.telemetry?.otlp_endpoint,
+    },
+    simulator: {
+      enabled: simulated,
+      latencyMs: file.simulator?.latency_ms ?? 250,
+      jitterMs: file.simulator?.jitter_ms ?? 100,
+      chunkDelayMs: file.simulator?.chunk_delay_ms ?? 15,
+    },
+    source,
+  };
+  const problems = crossCheck(config, file);
+  if (problems.length > 0) fail(problems);
+  return deepFreeze(config);
+}
+
+/** Parse TOML text into the resolved config; TOML syntax errors name the line. */
+export function parseConfig(text: string, env: Env = process.env, source?: string): GatewayConfig {
+  let input: unknown;
+  try {
+    input = parseToml(text);
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0] ?? String(error);
+    const line = (error as { line?: number }).line;
+    fail([`config error: ${source ?? 'config'}${line ? `:${line}` : ''} is not valid TOML: ${message}`]);
+  }
+  return resolveConfig(input, env, source);
+}
+
+/**
+ * Load the gateway config: the TOML file from `path` (or `ALCHEMIST_CONFIG`), env overrides, defaults.
+ * Without any file, the embedded defaults apply (127.0.0.1:8787, memory cache, local limits, the
+ * simulated provider until a real one is configured).
+ *
+ * @example
+ * const config = loadConfig({ path: 'alchemist.toml' });
+ * const gateway = await createGateway(config);
+ */
+export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
+  const env = options.env ?? process.env;
+  if (options.text !== undefined) return parseConfig(options.text, env);
+  const path = options.path ?? envValue(env, 'ALCHEMIST_CONFIG');
+  if (path === undefined) return resolveConfig({}, env);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    fail([
+      `config error: cannot read config file ${path}: ${code === 'ENOENT' ? 'no such file' : String(error)}`,
+    ]);
+  }
+  return parseConfig(text, env, path);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof Secret) && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
