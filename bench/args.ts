@@ -1,0 +1,71 @@
+/** Command-line options of `npm run bench` / `alchemist-perf bench`. */
+export interface BenchArgs {
+  readonly mode: 'quick' | 'default' | 'full';
+  /** Run only these scenarios (`--scenario id`, repeatable, or comma-separated). */
+  readonly scenarios: readonly string[];
+  /** Where to write the JSON. @default '.bench-results/latest.json' */
+  readonly out: string;
+  /** Write V8 CPU profiles of the systems under test (`--cpu-prof [dir]`). */
+  readonly cpuProfileDir?: string;
+  /** Skip the in-process micro-benchmarks (rate limiter ns/op). */
+  readonly noMicro: boolean;
+  /** No live progress line. */
+  readonly quiet: boolean;
+  readonly help: boolean;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]   (or: alchemist-perf bench [options])
+
+  --quick              ~1 s per measurement (smoke test)
+  --full               longer windows, 3 interleaved rounds per scenario (medians reported)
+  --scenario <id>      run one scenario (repeatable, or a comma-separated list); --list shows ids
+  --out <file>         JSON output (default .bench-results/latest.json)
+  --cpu-prof [dir]     write V8 CPU profiles of the systems under test (default .bench-results/profiles)
+  --no-micro           skip the in-process micro-benchmarks
+  --quiet              no live progress line
+  --list               list scenarios and exit
+`;
+
+/** Parse argv (without node and the script); throws on an unknown option, naming it. */
+export function parseArgs(argv: readonly string[]): BenchArgs & { readonly list: boolean } {
+  let mode: BenchArgs['mode'] = 'default';
+  const scenarios: string[] = [];
+  let out = '.bench-results/latest.json';
+  let cpuProfileDir: string | undefined;
+  let noMicro = false;
+  let quiet = false;
+  let help = false;
+  let list = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const value = () => {
+      const next = argv[++i];
+      if (next === undefined || next.startsWith('--')) throw new Error(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === '--quick') mode = 'quick';
+    else if (arg === '--full') mode = 'full';
+    else if (arg === '--scenario') scenarios.push(...value().split(','));
+    else if (arg.startsWith('--scenario=')) scenarios.push(...arg.slice(11).split(','));
+    else if (arg === '--out') out = value();
+    else if (arg === '--cpu-prof') {
+      const next = argv[i + 1];
+      cpuProfileDir =
+        next !== undefined && !next.startsWith('--') ? (argv[++i] as string) : '.bench-results/profiles';
+    } else if (arg === '--no-micro') noMicro = true;
+    else if (arg === '--quiet') quiet = true;
+    else if (arg === '--list') list = true;
+    else if (arg === '--help' || arg === '-h') help = true;
+    else throw new Error(`unknown option ${JSON.stringify(arg)}\n\n${USAGE}`);
+  }
+  return {
+    mode,
+    scenarios: scenarios.map((s) => s.trim()).filter(Boolean),
+    out,
+    noMicro,
+    quiet,
+    help,
+    list,
+    ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }),
+  };
+}

@@ -1,0 +1,131 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ChildStats, FromChild, SystemSpec, ToChild } from './protocol.ts';
+
+const SERVER_ENTRY = fileURLToPath(new URL('./server.ts', import.meta.url));
+const START_TIMEOUT_MS = 30_000;
+const STATS_TIMEOUT_MS = 10_000;
+
+/** A system under test running in its own process. */
+export interface SystemProcess {
+  readonly name: string;
+  readonly url: string;
+  readonly pid: number;
+  /** RSS right after start, before any load: what the process costs empty (Node + modules). */
+  readonly idleRssBytes: number;
+  /** CPU, RSS and heap of the server process right now. */
+  stats(): Promise<ChildStats>;
+  /** Ask it to exit (writing its CPU profile if profiling), SIGKILL after a grace period. */
+  stop(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  /** Write a V8 CPU profile (`--cpu-prof`) of this process into this directory. */
+  readonly cpuProfileDir?: string;
+  /** Extra environment (e.g. OTEL_* for the pack). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Every process this harness started, so a crash or Ctrl-C still stops them. */
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of live) child.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
+/** Start `bench/server.ts` for a spec with the same Node binary and wait until it listens. */
+export function spawnSystem(
+  name: string,
+  spec: SystemSpec,
+  options: SpawnOptions = {},
+): Promise<SystemProcess> {
+  installExitHook();
+  const flags = options.cpuProfileDir
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${options.cpuProfileDir}`,
+        `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`,
+      ]
+    : [];
+  const child = spawn(process.execPath, [...flags, SERVER_ENTRY, JSON.stringify(spec)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...options.env },
+  });
+  live.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => live.delete(child));
+
+  let nextId = 0;
+  const pending = new Map<number, (stats: ChildStats) => void>();
+  child.on('message', (message: FromChild) => {
+    if (message.type !== 'stats') return;
+    const { type: _type, id, ...stats } = message;
+    pending.get(id)?.(stats);
+    pending.delete(id);
+  });
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (child.connected) child.send({ type: 'stop' } satisfies ToChild);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 8_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name}: not ready after ${START_TIMEOUT_MS} ms`));
+    }, START_TIMEOUT_MS);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name}: exited before ready (code ${code}, signal ${signal})`));
+    });
+    const onMessage = (message: FromChild) => {
+      if (message.type === 'failed') {
+        clearTimeout(timer);
+        reject(new Error(`${name}: ${message.message}`));
+      } else if (message.type === 'ready') {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        const stats = (): Promise<ChildStats> =>
+          new Promise((done, fail) => {
+            const id = nextId++;
+            const timeout = setTimeout(() => {
+              pending.delete(id);
+              fail(new Error(`${name}: no stats answer in ${STATS_TIMEOUT_MS} ms`));
+            }, STATS_TIMEOUT_MS);
+            pending.set(id, (stats) => {
+              clearTimeout(timeout);
+              done(stats);
+            });
+            child.send({ type: 'stats', id } satisfies ToChild);
+          });
+        stats().then(
+          (idle) =>
+            resolve({
+              name,
+              url: message.url,
+              pid: child.pid ?? 0,
+              idleRssBytes: idle.rssBytes,
+              stop,
+              stats,
+            }),
+          reject,
+        );
+      }
+    };
+    child.on('message', onMessage);
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * What the benchmark harness and a system-under-test process say to each other over the IPC channel
+ * (`child_process.fork`-style, JSON messages).
+ */
+
+/** How to start one system: its kind plus the kind's own settings. */
+export type SystemSpec =
+  | { readonly kind: 'simulator'; readonly latencyMs: number; readonly chunkDelayMs?: number }
+  | { readonly kind: 'sink' }
+  | { readonly kind: 'fixed'; readonly body: string }
+  | { readonly kind: 'proxy'; readonly upstream: string; readonly client: 'undici' | 'fetch' }
+  | {
+      readonly kind: 'pack';
+      readonly upstream: string;
+      /** Cache on (memory LRU, plus Redis when `redisUrl` is set) or off. */
+      readonly cache: boolean;
+      readonly redisUrl?: string;
+      readonly maxMemoryItems?: number;
+      /** OTLP/HTTP endpoint for traces and metrics; no SDK at all when absent (telemetry off). */
+      readonly otlpEndpoint?: string;
+    };
+
+export type ToChild = { readonly type: 'stats'; readonly id: number } | { readonly type: 'stop' };
+
+export interface ChildStats {
+  /** `process.cpuUsage()` in microseconds. */
+  readonly cpuUserUs: number;
+  readonly cpuSystemUs: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+}
+
+export type FromChild =
+  | { readonly type: 'ready'; readonly url: string }
+  | ({ readonly type: 'stats'; readonly id: number } & ChildStats)
+  | { readonly type: 'failed'; readonly message: string };

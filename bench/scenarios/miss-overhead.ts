@@ -1,0 +1,77 @@
+import { errorNotes, pick, ratio, type Scenario } from '../scenario.ts';
+import { uniquePrompts } from '../workload.ts';
+
+const CONNECTIONS = 32;
+
+/**
+ * (2) What the pack costs when it cannot help: every prompt is new (a cache miss), the provider answers
+ * at once, so the server's own CPU is all there is to see. Baselines: the same Hono proxy with the
+ * gateway's HTTP client (undici), and with the global fetch.
+ */
+export const missOverhead: Scenario = {
+  id: 'miss-overhead',
+  title: 'miss-path overhead vs bare Hono proxies',
+  async run(bench, scope) {
+    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 }, false);
+    const sink = await scope.spawn('otlp-sink', { kind: 'sink' }, false);
+    const upstream = simulator.url;
+    const bareFetch = await scope.spawn('bare-fetch', { kind: 'proxy', upstream, client: 'fetch' });
+    const bareUndici = await scope.spawn('bare-undici', { kind: 'proxy', upstream, client: 'undici' });
+    const pack = await scope.spawn('pack', { kind: 'pack', upstream, cache: true, otlpEndpoint: sink.url });
+    const systems = await bench.measureAll([
+      {
+        name: 'bare-fetch',
+        label: 'Hono proxy, global fetch',
+        system: bareFetch,
+        body: uniquePrompts('miss-fetch'),
+        connections: CONNECTIONS,
+      },
+      {
+        name: 'bare-undici',
+        label: 'Hono proxy, undici (gateway client)',
+        system: bareUndici,
+        body: uniquePrompts('miss-undici'),
+        connections: CONNECTIONS,
+      },
+      {
+        name: 'pack',
+        label: 'full pack, every request a miss',
+        system: pack,
+        body: uniquePrompts('miss-pack'),
+        connections: CONNECTIONS,
+        caches: true,
+      },
+    ]);
+    const f = pick(systems, 'bare-fetch');
+    const u = pick(systems, 'bare-undici');
+    const p = pick(systems, 'pack');
+    return {
+      id: this.id,
+      title: this.title,
+      workload: `${CONNECTIONS} connections, provider latency 0 ms, every prompt unique (100% misses)`,
+      systems,
+      ratios: [
+        ratio(
+          'overhead-cpu',
+          'pack CPU/req overhead over bare-undici, as a share of bare-fetch CPU/req',
+          (p.cpuPerRequestUs - u.cpuPerRequestUs) / f.cpuPerRequestUs,
+          'lower',
+          { op: '<=', value: 0.5 },
+        ),
+        ratio('cpu-vs-undici', 'CPU/req pack / bare-undici', p.cpuPerRequestUs / u.cpuPerRequestUs, 'lower'),
+        ratio('cpu-vs-fetch', 'CPU/req pack / bare-fetch', p.cpuPerRequestUs / f.cpuPerRequestUs, 'lower'),
+        ratio('throughput-vs-undici', 'throughput pack / bare-undici', p.throughput / u.throughput, 'higher'),
+        ratio(
+          'undici-vs-fetch',
+          'CPU/req bare-undici / bare-fetch',
+          u.cpuPerRequestUs / f.cpuPerRequestUs,
+          'lower',
+        ),
+      ],
+      notes: [
+        'Target (issue 8): the CPU the pack adds per request on a miss is at most half of what a whole bare Hono + fetch proxy spends.',
+        ...errorNotes(systems),
+      ],
+    };
+  },
+};
