@@ -58,8 +58,8 @@ const KEY = (i: number) => `sk-caller-${i.toString(36)}-${(i * 7919).toString(16
 describe('metric cardinality with 10k distinct callers', () => {
   const app = buildApp();
   const call = (i: number, model = 'gpt-4o-mini') =>
-    app
-      .request('/v1/chat/completions', {
+    Promise.resolve(
+      app.request('/v1/chat/completions', {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY(i)}` },
         body: JSON.stringify({
@@ -68,11 +68,11 @@ describe('metric cardinality with 10k distinct callers', () => {
           user: `user-${i}`,
           messages: [{ role: 'user', content: `hello from caller ${i}` }],
         }),
-      })
-      .then(async (response) => {
-        await response.text();
-        return response.status;
-      });
+      }),
+    ).then(async (response) => {
+      await response.text();
+      return response.status;
+    });
 
   it('series count does not grow with callers, and no caller identity becomes a label', async () => {
     const warm = await mapConcurrent([...Array(100).keys()], 16, (i) => call(i));
