@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
-import { Agent, request } from 'undici';
+import { Pool } from 'undici';
 import { listen, type Running } from './listen.ts';
 
 /**
@@ -8,12 +8,15 @@ import { listen, type Running } from './listen.ts';
  * the request (any router must read `model`), forwards it, and passes the provider's answer through
  * unchanged (JSON or SSE), with no cache, limits, breakers or telemetry.
  *
- * `client: 'undici'` uses the same HTTP client as the gateway (undici `request` over a keep-alive
- * agent); `client: 'fetch'` uses the global fetch, as most hand-written proxies do.
+ * `client: 'undici'` uses the same HTTP client as the gateway (an undici keep-alive `Pool` per
+ * origin, as in src/gateway/providers/http.ts); `client: 'fetch'` uses the global fetch, as most
+ * hand-written proxies do.
  */
 export function startProxy(upstream: string, client: 'undici' | 'fetch'): Promise<Running> {
   const target = `${upstream.replace(/\/+$/, '')}/v1/chat/completions`;
-  const agent = new Agent({ connections: 1024, keepAliveTimeout: 60_000 });
+  const url = new URL(target);
+  // The gateway's pool settings: 64 keep-alive connections, no pipelining.
+  const pool = new Pool(url.origin, { connections: 64, pipelining: 1, keepAliveTimeout: 30_000 });
   const app = new Hono();
 
   app.post('/v1/chat/completions', async (c) => {
@@ -27,11 +30,11 @@ export function startProxy(upstream: string, client: 'undici' | 'fetch'): Promis
         headers: { 'content-type': answer.headers.get('content-type') ?? 'application/json' },
       });
     }
-    const answer = await request(target, {
+    const answer = await pool.request({
+      path: url.pathname,
       method: 'POST',
       headers,
       body: JSON.stringify(body),
-      dispatcher: agent,
     });
     const type = String(answer.headers['content-type'] ?? 'application/json');
     if (type.includes('text/event-stream')) {
@@ -50,7 +53,7 @@ export function startProxy(upstream: string, client: 'undici' | 'fetch'): Promis
     url: running.url,
     close: async () => {
       await running.close();
-      await agent.close();
+      await pool.close();
     },
   }));
 }
