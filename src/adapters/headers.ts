@@ -23,3 +23,23 @@ export function headerOf(headers: unknown, name: string): string | undefined {
   }
   return found.length > 0 ? found.join(', ') : undefined;
 }
+
+/**
+ * `Retry-After` of a provider reply in seconds: OpenAI's `retry-after-ms`, else `retry-after` as
+ * delay-seconds or an HTTP-date (RFC 9110 §10.2.3). Undefined when absent or unreadable.
+ */
+export function retryAfterSeconds(
+  headers: Headers | Record<string, string> | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (!headers) return undefined;
+  const get = (name: string) => headerOf(headers, name) ?? null;
+  const ms = Number(get('retry-after-ms') ?? Number.NaN);
+  if (Number.isFinite(ms) && ms >= 0) return ms / 1000;
+  const raw = get('retry-after');
+  if (raw === null || raw.trim() === '') return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds : undefined;
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - now) / 1000);
+}

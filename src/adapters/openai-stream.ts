@@ -3,7 +3,8 @@ import { OpenAIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { Stream } from 'openai/streaming';
 import { UpstreamError } from '../core/errors.ts';
-import { toCallerError, toPolicyError } from './openai-errors.ts';
+import { toPolicyError } from './openai-errors.ts';
+import { toCallerError } from './translate.ts';
 
 function hasFinishReason(chunk: ChatCompletionChunk): boolean {
   return (

@@ -13,9 +13,10 @@ import type { WithAllOptions } from '../wrap/all.ts';
 import { withAll } from '../wrap/all.ts';
 import type { AiRequest, CallOptions } from '../wrap/wrap.ts';
 import { headerOf } from './headers.ts';
-import { toCallerError, toPolicyError } from './openai-errors.ts';
+import { toPolicyError } from './openai-errors.ts';
 import { guardChunks, toSdkStream } from './openai-stream.ts';
 import { withProperty } from './proxy.ts';
+import { toCallerError } from './translate.ts';
 
 /** The SDK's per-request options (`headers`, `signal`, `timeout`, `maxRetries`, ...). */
 export type OpenAIRequestOptions = NonNullable<Parameters<OpenAI['chat']['completions']['create']>[1]>;
