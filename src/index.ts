@@ -1,3 +1,5 @@
+export * from './cache/index.ts';
 export * from './core/index.ts';
 export * from './redis/index.ts';
+export { type WithCacheOptions, withCache } from './wrap/cache.ts';
 export * from './wrap/index.ts';

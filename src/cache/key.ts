@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import type { CallContext } from '../core/context.ts';
+
+/**
+ * Request fields that never change the answer, left out of the key: caller ids and bookkeeping
+ * (OpenAI `user`, `safety_identifier`, `metadata`, `store`, `service_tier`, `prompt_cache_key`,
+ * `prompt_cache_retention`; Anthropic `metadata`), plus `model` and `stream`, which the key carries
+ * on their own. Everything else (messages, tools, temperature, top_p, max tokens, response format,
+ * seed, n, stop, stream_options...) is kept: an unknown field is assumed to change the output.
+ */
+export const IGNORED_FIELDS: ReadonlySet<string> = new Set([
+  'model',
+  'stream',
+  'user',
+  'safety_identifier',
+  'metadata',
+  'store',
+  'service_tier',
+  'prompt_cache_key',
+  'prompt_cache_retention',
+]);
+
+/** Bumped when the key or entry format changes, so old entries are never read by a new version. */
+const KEY_VERSION = 1;
+
+/**
+ * JSON with object keys sorted at every depth, so key order and formatting whitespace do not
+ * matter. `undefined` members are dropped (as JSON.stringify does); array order is kept.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    return JSON.stringify(value) ?? 'null';
+  }
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const name of Object.keys(record).sort()) {
+    if (record[name] === undefined) continue;
+    parts.push(`${JSON.stringify(name)}:${canonicalJson(record[name])}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** The request fields that change the answer; top-level nulls mean "default", as absent ones do. */
+export function outputFields(request: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(request)) {
+    if (IGNORED_FIELDS.has(name) || value === null || value === undefined) continue;
+    fields[name] = value;
+  }
+  return fields;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The key prefix of one scope (a tenant, or `shared`): clearing a tenant deletes this prefix. */
+export function scopePrefix(namespace: string, scope: string): string {
+  return `${namespace}:${sha256(`scope:${scope}`).slice(0, 16)}:`;
+}
+
+/**
+ * The cache key of a call: `<namespace>:<scope hash>:<sha256>`, where the SHA-256 covers the scope,
+ * provider, model, operation, stream flag and the canonical output-changing fields (or the user's
+ * `identity` string when a custom key function gave one).
+ */
+export function cacheKey(namespace: string, scope: string, ctx: CallContext, identity?: string): string {
+  const material =
+    identity === undefined
+      ? canonicalJson([
+          KEY_VERSION,
+          scope,
+          ctx.provider,
+          ctx.model,
+          ctx.operation,
+          ctx.stream,
+          outputFields(ctx.request),
+        ])
+      : canonicalJson([KEY_VERSION, scope, 'custom', identity]);
+  return `${scopePrefix(namespace, scope)}${sha256(material)}`;
+}
