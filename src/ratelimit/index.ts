@@ -1,0 +1,17 @@
+export type { BucketSnapshot, BucketSpec } from './bucket.ts';
+export { parseDuration } from './feedback.ts';
+export type { QuotaPolicy } from './headers.ts';
+export { formatPolicy, formatState, HEADER_POLICY, HEADER_STATE } from './headers.ts';
+export type { LimiterMode, RateLimiterState } from './limiter.ts';
+export type {
+  ModelGateState,
+  ModelLimits,
+  ModelRateLimitOptions,
+  ModelRateLimitPolicy,
+} from './model-policy.ts';
+export { modelRateLimitPolicy } from './model-policy.ts';
+export type { TierLimits, TierRateLimitOptions } from './tier-options.ts';
+export type { TierRateLimitPolicy } from './tier-policy.ts';
+export { tierRateLimitPolicy } from './tier-policy.ts';
+export type { TokenEstimate } from './tokens.ts';
+export { estimateInputTokens, estimateTokens } from './tokens.ts';

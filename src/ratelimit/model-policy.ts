@@ -1,0 +1,260 @@
+import type { Attributes, MeterProvider } from '@opentelemetry/api';
+import type { Clock } from '../core/clock.ts';
+import { systemClock } from '../core/clock.ts';
+import type { Policy } from '../core/compose.ts';
+import type { CallContext } from '../core/context.ts';
+import { isOverloadedError } from '../core/errors.ts';
+import type { AiResult } from '../core/result.ts';
+import { getInstruments } from '../telemetry/instruments.ts';
+import { modelLabel, tierLabel } from '../telemetry/labels.ts';
+import {
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_RATELIMIT_RESULT,
+  ATTR_RATELIMIT_SCOPE,
+  ATTR_TIER,
+} from '../telemetry/semconv.ts';
+import { addSpanEvent, setSpanAttributes } from '../telemetry/spans.ts';
+import {
+  ATTR_MODEL_PAUSED_MS,
+  ATTR_MODEL_QUEUE_MS,
+  ATTR_MODEL_REQUESTS_REMAINING,
+  ATTR_MODEL_RESULT,
+  ATTR_MODEL_TOKENS_REMAINING,
+  EVENT_MODEL_PAUSED,
+} from './attributes.ts';
+import { pauseFromError, pauseFromResult } from './feedback.ts';
+import type { Permit } from './model-gate.ts';
+import { ModelGate } from './model-gate.ts';
+import { runAndSettle } from './settle.ts';
+import { actualTokens, estimateTokens } from './tokens.ts';
+import {
+  isRecord,
+  nonNegativeNumber,
+  optionalPositive,
+  positiveInteger,
+  resolveMultiplier,
+  scaled,
+} from './validate.ts';
+
+/** A provider's limits for one model (`[ai_models.<model>]`). Omit a field for no limit. */
+export interface ModelLimits {
+  /** Calls per minute (`rate_limit`). @default unlimited */
+  requestsPerMinute?: number;
+  /** Prompt + completion tokens per minute. @default unlimited */
+  tokensPerMinute?: number;
+  /** Calls in flight at once. @default unlimited */
+  maxConcurrent?: number;
+}
+
+/** Options of `modelRateLimitPolicy()`. */
+export interface ModelRateLimitOptions {
+  /** Limits by model name (`ctx.model` of each attempt). Models not listed pass through. Required. */
+  models: Record<string, ModelLimits>;
+  /** Scales every limit. @default Number(process.env.RATE_LIMIT_MULTIPLIER ?? 1) */
+  multiplier?: number;
+  /** Processes calling the same provider account: each enforces `limit / instances`. @default 1 */
+  instances?: number;
+  /** Longest a call may wait in a model's queue before a 503. @default 10000 */
+  maxQueueWaitMs?: number;
+  /** Calls waiting per model beyond which new ones get a 503 at once. @default 1000 */
+  maxQueueLength?: number;
+  /** Output tokens assumed when a request sets no `max_tokens`. @default 1024 */
+  defaultOutputTokens?: number;
+  /** Pause after a provider 429 or exhausted headers that give no reset time. @default 1000 */
+  defaultPauseMs?: number;
+  /** Time source (windows, pauses; timers follow it). @default Date.now */
+  clock?: Clock;
+  /** Where decisions are recorded. @default the global MeterProvider */
+  meterProvider?: MeterProvider;
+}
+
+/** State of one model's gate, for the admin API and tests. */
+export interface ModelGateState {
+  readonly queued: number;
+  readonly inFlight: number;
+  readonly remainingRequests: number | undefined;
+  readonly remainingTokens: number | undefined;
+  /** Epoch ms until which upstream feedback paused the model (0 when not paused). */
+  readonly pausedUntil: number;
+}
+
+/** The outbound per-model limiter: a policy plus its gates' state. */
+export interface ModelRateLimitPolicy extends Policy<AiResult> {
+  state(): Record<string, ModelGateState>;
+}
+
+function checkModels(models: unknown, multiplier: number, instances: number) {
+  if (!isRecord(models)) {
+    throw new TypeError(`ModelRateLimitOptions.models must be an object, got ${JSON.stringify(models)}`);
+  }
+  const limits = new Map<
+    string,
+    { requestsPerMinute?: number; tokensPerMinute?: number; maxConcurrent?: number }
+  >();
+  for (const [model, raw] of Object.entries(models)) {
+    const path = `ModelRateLimitOptions.models.${model}`;
+    if (!isRecord(raw)) throw new TypeError(`${path} must be an object, got ${JSON.stringify(raw)}`);
+    const part = (value: number | undefined) =>
+      value === undefined ? undefined : Math.max(1, Math.floor(scaled(value, multiplier) / instances));
+    limits.set(model, {
+      requestsPerMinute: part(optionalPositive(`${path}.requestsPerMinute`, raw.requestsPerMinute)),
+      tokensPerMinute: part(optionalPositive(`${path}.tokensPerMinute`, raw.tokensPerMinute)),
+      maxConcurrent: part(
+        raw.maxConcurrent === undefined
+          ? undefined
+          : positiveInteger(`${path}.maxConcurrent`, raw.maxConcurrent),
+      ),
+    });
+  }
+  return limits;
+}
+
+/**
+ * Shape outbound calls so a provider's per-model limits are never exceeded: exact sliding windows
+ * of requests and tokens per minute and a concurrency cap, with a FIFO queue in front. A call waits
+ * up to `maxQueueWaitMs` (rejected at once when the wait is predictably longer, or the queue holds
+ * `maxQueueLength`), then fails with `OverloadedError` (503 + Retry-After) without reaching the
+ * provider. A provider 429 (`UpstreamError`, honouring its Retry-After) or exhausted
+ * `x-ratelimit-remaining-*` / `anthropic-ratelimit-*` headers pause that model's queue until the reset.
+ * Run it once per upstream attempt (inside retries), as close to the call as possible.
+ *
+ * @param options.models limits per model
+ * @param [options.maxQueueWaitMs=10000] longest wait in the queue
+ * @param [options.maxQueueLength=1000] most waiters per model
+ * @example
+ * const modelLimits = modelRateLimitPolicy({ models: { 'gpt-4o': { requestsPerMinute: 500, tokensPerMinute: 30_000 } } });
+ * app.post('/v1/chat/completions', aiHandler(callProvider, [modelLimits]));
+ */
+export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateLimitPolicy {
+  const multiplier = resolveMultiplier('ModelRateLimitOptions.multiplier', options.multiplier);
+  const instances =
+    options.instances === undefined
+      ? 1
+      : positiveInteger('ModelRateLimitOptions.instances', options.instances);
+  const limits = checkModels(options.models, multiplier, instances);
+  const maxWaitMs = nonNegativeNumber(
+    'ModelRateLimitOptions.maxQueueWaitMs',
+    options.maxQueueWaitMs ?? 10_000,
+  );
+  const maxQueueLength =
+    options.maxQueueLength === 0
+      ? 0
+      : positiveInteger('ModelRateLimitOptions.maxQueueLength', options.maxQueueLength ?? 1000);
+  const defaultOutputTokens = nonNegativeNumber(
+    'ModelRateLimitOptions.defaultOutputTokens',
+    options.defaultOutputTokens ?? 1024,
+  );
+  const defaultPauseMs = nonNegativeNumber(
+    'ModelRateLimitOptions.defaultPauseMs',
+    options.defaultPauseMs ?? 1000,
+  );
+  const clock = options.clock ?? systemClock;
+  const { meterProvider } = options;
+  const gates = new Map<string, ModelGate>();
+  for (const [model, limit] of limits) {
+    gates.set(
+      model,
+      new ModelGate(
+        {
+          requestsPerMinute: limit.requestsPerMinute,
+          tokensPerMinute: limit.tokensPerMinute,
+          maxConcurrent: limit.maxConcurrent,
+        },
+        clock,
+      ),
+    );
+  }
+
+  const record = (
+    ctx: CallContext,
+    gate: ModelGate,
+    result: 'allowed' | 'queued' | 'rejected',
+    waitedMs: number,
+  ) => {
+    try {
+      const instruments = getInstruments(meterProvider);
+      const model = modelLabel.get(ctx.model);
+      instruments.rateLimitRequests.add(1, {
+        [ATTR_RATELIMIT_RESULT]: result,
+        [ATTR_RATELIMIT_SCOPE]: 'model',
+        [ATTR_TIER]: tierLabel.get(ctx.tier),
+        [ATTR_GEN_AI_REQUEST_MODEL]: model,
+      });
+      const attributes = { [ATTR_RATELIMIT_SCOPE]: 'model', [ATTR_GEN_AI_REQUEST_MODEL]: model };
+      instruments.rateLimitQueueDuration.record(waitedMs / 1000, attributes);
+      const remaining = gate.remainingRequests();
+      if (remaining !== undefined) instruments.rateLimitRemaining.record(remaining, attributes);
+    } catch {
+      // Telemetry never breaks the call.
+    }
+    if (ctx.span.isRecording()) {
+      const attributes: Attributes = { [ATTR_MODEL_RESULT]: result, [ATTR_MODEL_QUEUE_MS]: waitedMs };
+      const requests = gate.remainingRequests();
+      const tokens = gate.remainingTokens();
+      if (requests !== undefined) attributes[ATTR_MODEL_REQUESTS_REMAINING] = requests;
+      if (tokens !== undefined) attributes[ATTR_MODEL_TOKENS_REMAINING] = tokens;
+      setSpanAttributes(ctx.span, attributes);
+    }
+  };
+
+  const pause = (ctx: CallContext, gate: ModelGate, ms: number | undefined, reason: string) => {
+    if (ms === undefined) return;
+    gate.pause(clock.now() + ms);
+    addSpanEvent(ctx.span, EVENT_MODEL_PAUSED, {
+      [ATTR_MODEL_PAUSED_MS]: ms,
+      [ATTR_GEN_AI_REQUEST_MODEL]: ctx.model,
+      reason,
+    });
+  };
+
+  return {
+    name: 'modelRateLimit',
+    state() {
+      const state: Record<string, ModelGateState> = {};
+      for (const [model, gate] of gates) {
+        state[model] = {
+          queued: gate.queued,
+          inFlight: gate.inFlight,
+          remainingRequests: gate.remainingRequests(),
+          remainingTokens: gate.remainingTokens(),
+          pausedUntil: gate.pausedUntil,
+        };
+      }
+      return state;
+    },
+    async execute(ctx, next) {
+      const gate = gates.get(ctx.model);
+      if (!gate) return next(ctx);
+      const estimate =
+        gate.limits.tokensPerMinute === undefined
+          ? undefined
+          : estimateTokens(ctx.request, defaultOutputTokens);
+      const startedAt = clock.now();
+      let permit: Permit;
+      try {
+        permit = await gate.acquire(gate.costOf(estimate ? estimate.input + estimate.output : 0), {
+          maxWaitMs,
+          maxQueueLength,
+          signal: ctx.signal,
+        });
+      } catch (error) {
+        if (isOverloadedError(error)) record(ctx, gate, 'rejected', clock.now() - startedAt);
+        throw error;
+      }
+      record(ctx, gate, permit.waitedMs > 0 ? 'queued' : 'allowed', permit.waitedMs);
+      return runAndSettle(ctx, next, (outcome) => {
+        const actual =
+          estimate === undefined
+            ? undefined
+            : outcome.produced
+              ? actualTokens(outcome.usage, estimate, outcome.outputText)
+              : 0;
+        gate.release(permit, actual);
+        if (outcome.error !== undefined)
+          pause(ctx, gate, pauseFromError(outcome.error, defaultPauseMs), 'upstream_429');
+        if (outcome.result)
+          pause(ctx, gate, pauseFromResult(outcome.result, clock.now(), defaultPauseMs), 'upstream_headers');
+      });
+    },
+  };
+}

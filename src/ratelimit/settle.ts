@@ -1,0 +1,86 @@
+import type { Next } from '../core/compose.ts';
+import type { CallContext } from '../core/context.ts';
+import type { AiResult, TokenUsage } from '../core/result.ts';
+import { observeStream, usageOf } from '../core/result.ts';
+import { outputTextOf } from './tokens.ts';
+
+/** How a limited call ended, for settlement. */
+export interface CallOutcome {
+  /** The provider reported usage (body, or a stream's final chunk). */
+  readonly usage: TokenUsage | undefined;
+  /** Output text seen, for counting when no usage was reported. */
+  readonly outputText: string;
+  /** False when the call failed before producing anything (nothing was generated: refund). */
+  readonly produced: boolean;
+  readonly error?: unknown;
+  /** The result, when there is one (upstream headers for feedback). */
+  readonly result?: AiResult;
+}
+
+/**
+ * Run `next` and call `settle` exactly once when the call is really over: after a JSON result (before
+ * it is returned, so headers can reflect the settlement), when a stream ends, fails or is abandoned,
+ * when the call throws, or when the caller aborts a stream nobody reads any more.
+ */
+export async function runAndSettle(
+  ctx: CallContext,
+  next: Next<AiResult>,
+  settle: (outcome: CallOutcome) => void | Promise<void>,
+): Promise<AiResult> {
+  let settled = false;
+  const done = async (outcome: CallOutcome) => {
+    if (settled) return;
+    settled = true;
+    try {
+      await settle(outcome);
+    } catch {
+      // Settlement is best effort; it never breaks the call.
+    }
+  };
+  let result: AiResult;
+  try {
+    result = await next(ctx);
+  } catch (error) {
+    await done({ usage: undefined, outputText: '', produced: false, error });
+    throw error;
+  }
+  if (result.kind === 'json') {
+    await done({
+      usage: usageOf(result.body),
+      outputText: outputTextOf(result.body) ?? '',
+      produced: true,
+      result,
+    });
+    return result;
+  }
+  const parts: string[] = [];
+  let usage: TokenUsage | undefined;
+  let chunks = 0;
+  const streamed = result;
+  const outcome = (error?: unknown): CallOutcome => ({
+    usage,
+    outputText: parts.join(''),
+    produced: chunks > 0,
+    result: streamed,
+    ...(error === undefined ? {} : { error }),
+  });
+  // A stream nobody starts reading never runs its `finally`: the caller going away must still settle.
+  const onAbort = () => void done(outcome(ctx.signal.reason));
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    ...result,
+    chunks: observeStream(
+      result.chunks,
+      (chunk) => {
+        chunks++;
+        usage = usageOf(chunk) ?? usage;
+        const text = outputTextOf(chunk);
+        if (text) parts.push(text);
+      },
+      ({ error }) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        void done(outcome(error));
+      },
+    ),
+  };
+}
