@@ -1,4 +1,3 @@
-export * from './breaker/index.ts';
 export * from './cache/index.ts';
 export * from './core/index.ts';
 export * from './ratelimit/index.ts';

@@ -1,4 +1,3 @@
-export { type AiBreakerOptions, aiBreaker } from './breaker.ts';
 export { aiCache } from './cache.ts';
 export type { AiContextOptions, AlchemistEnv, AlchemistVariables } from './context.ts';
 export { aiContext, callContextOf } from './context.ts';
