@@ -30,8 +30,15 @@ export function policyMiddleware(
     const ctx = await callContextOf(c);
     let result: AiResult;
     try {
-      result = await policy.execute(ctx, async () => {
-        await next();
+      result = await policy.execute(ctx, async (nextCtx) => {
+        // A policy may narrow the context (e.g. a deadline's AbortSignal): inner middleware and the
+        // handler read it through `c.get('alchemist')`.
+        if (nextCtx !== ctx) c.set('alchemist', nextCtx);
+        try {
+          await next();
+        } finally {
+          if (nextCtx !== ctx) c.set('alchemist', ctx);
+        }
         if (c.error) {
           const error = c.error;
           // The error is ours to handle now; if it escapes again, Hono will render it again.

@@ -1,0 +1,95 @@
+import type { Clock } from '../core/clock.ts';
+import type { Next, Policy } from '../core/compose.ts';
+import type { CallContext } from '../core/context.ts';
+import type { AiResult } from '../core/result.ts';
+import { observeStream } from '../core/result.ts';
+import { ATTR_GEN_AI_REQUEST_MODEL } from '../telemetry/semconv.ts';
+import { addSpanEvent } from '../telemetry/spans.ts';
+import type { Bulkheads } from './bulkhead.ts';
+import type { BreakerPermit } from './circuit.ts';
+import { resultFailureReasonOf } from './classify.ts';
+import type { BreakerRegistry, Verdict } from './registry.ts';
+import { acquirePermits, settlePermits } from './registry.ts';
+import { EVENT_TIMEOUT } from './telemetry.ts';
+import type { AttemptTimeouts } from './timeout.ts';
+import { runWithTimeouts } from './timeout.ts';
+
+export interface AttemptSettings {
+  readonly breakers: BreakerRegistry;
+  readonly bulkheads: Bulkheads | undefined;
+  /** Policies run inside the breaker, around the timed call (e.g. an outbound rate limiter). */
+  readonly perAttempt: Policy<AiResult>;
+  readonly timeouts: AttemptTimeouts;
+  readonly clock: Clock;
+}
+
+const IGNORE: Verdict = { kind: 'ignore' };
+
+/**
+ * One upstream attempt: bulkhead( breakers( ...perAttempt( timeouts( next )))). The breakers see the
+ * attempt's outcome; a stream that breaks after it was returned is counted as a late failure, and
+ * holds its bulkhead slot until it ends.
+ *
+ * @param policySignal aborts the per-attempt policies too (the overall deadline)
+ * @param totalMs this attempt's total deadline (the configured one, or what the overall deadline leaves)
+ */
+export function runAttempt(
+  settings: AttemptSettings,
+  ctx: CallContext,
+  next: Next<AiResult>,
+  policySignal: AbortSignal,
+  totalMs: number,
+): Promise<AiResult> {
+  const timeouts = { ...settings.timeouts, totalMs: Math.min(settings.timeouts.totalMs, totalMs) };
+  const onTimeout = (kind: string, afterMs: number) =>
+    addSpanEvent(ctx.span, EVENT_TIMEOUT, {
+      'alchemist.timeout.kind': kind,
+      'alchemist.timeout.after_ms': Math.round(afterMs),
+      [ATTR_GEN_AI_REQUEST_MODEL]: ctx.model,
+    });
+
+  const body = async () => {
+    const permits = acquirePermits(settings.breakers.breakersFor(ctx.provider, ctx.model), ctx.span);
+    let result: AiResult;
+    try {
+      result = await settings.perAttempt.execute({ ...ctx, signal: policySignal }, (inner) =>
+        runWithTimeouts(inner, next, timeouts, settings.clock, { onTimeout }),
+      );
+    } catch (error) {
+      // A caller who left teaches nothing about the provider.
+      settlePermits(permits, ctx.signal.aborted ? IGNORE : settings.breakers.verdictOf({ error }));
+      throw error;
+    }
+    settlePermits(permits, settings.breakers.verdictOf({ result }));
+    return watchStream(settings, ctx, result, permits);
+  };
+
+  if (settings.bulkheads) return settings.bulkheads.run(ctx.provider, ctx.signal, body);
+  return body().then(({ value }) => value);
+}
+
+/** Hand a stream on, and learn how it ended: a mid-stream failure counts against the breakers. */
+function watchStream(
+  settings: AttemptSettings,
+  ctx: CallContext,
+  result: AiResult,
+  permits: readonly BreakerPermit[],
+): { value: AiResult; done: Promise<void> } {
+  if (result.kind === 'json' || resultFailureReasonOf(result))
+    return { value: result, done: Promise.resolve() };
+  const done = Promise.withResolvers<void>();
+  const chunks = observeStream(
+    result.chunks,
+    () => {},
+    ({ complete, error }) => {
+      if (!complete && error !== undefined && !ctx.signal.aborted) {
+        const verdict = settings.breakers.verdictOf({ error });
+        if (verdict.kind === 'failure') {
+          for (const permit of permits) permit.breaker.recordFailure(verdict.reason, ctx.span);
+        }
+      }
+      done.resolve();
+    },
+  );
+  return { value: { ...result, chunks }, done: done.promise };
+}

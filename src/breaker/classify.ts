@@ -1,0 +1,117 @@
+import { isAlchemistError, isUpstreamError, isUpstreamTimeoutError } from '../core/errors.ts';
+import type { AiResult } from '../core/result.ts';
+
+/**
+ * Why an upstream attempt failed, when the failure says something about the provider's health.
+ * These values go on `alchemist.retry.attempts` (`alchemist.retry.reason`) and span events as they are.
+ */
+export type FailureReason = '5xx' | '429' | 'timeout' | 'connection';
+
+/** Socket and DNS error codes (Node and undici) that mean the provider could not be reached. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+}
+
+function reasonForStatus(status: number): FailureReason | undefined {
+  if (status === 429) return '429';
+  if (status >= 500 && status <= 599) return '5xx';
+  return undefined;
+}
+
+/** Walk an error and its `cause` chain (fetch wraps socket errors in `TypeError('fetch failed')`). */
+function connectionCodeOf(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== undefined; depth++) {
+    const fields = record(current);
+    if (!fields) return false;
+    if (typeof fields.code === 'string' && CONNECTION_CODES.has(fields.code)) return true;
+    current = fields.cause;
+  }
+  return false;
+}
+
+/**
+ * Classify a thrown error. Our own `UpstreamError` (status 0 = connection failure or malformed reply)
+ * and `UpstreamTimeoutError`, provider SDK errors carrying an HTTP `status` (OpenAI and Anthropic SDKs'
+ * `APIError`), their connection/timeout error classes, and Node/undici socket errors are understood.
+ * Local decisions (our 429s, 503s from a limiter or an open breaker), client errors (4xx) and anything
+ * unknown return undefined: they say nothing about the provider's health.
+ */
+export function failureReasonOf(error: unknown): FailureReason | undefined {
+  if (isUpstreamTimeoutError(error)) return 'timeout';
+  if (isUpstreamError(error)) {
+    return error.upstreamStatus === 0 ? 'connection' : reasonForStatus(error.upstreamStatus);
+  }
+  if (isAlchemistError(error)) return undefined;
+  const fields = record(error);
+  if (!fields) return undefined;
+  const name = typeof fields.name === 'string' ? fields.name : '';
+  // AbortSignal.timeout() and SDK timeout classes.
+  if (name === 'TimeoutError' || name === 'APIConnectionTimeoutError') return 'timeout';
+  if (name === 'APIConnectionError') return 'connection';
+  if (typeof fields.status === 'number') return reasonForStatus(fields.status);
+  if (connectionCodeOf(error)) return 'connection';
+  return undefined;
+}
+
+/** Classify a result that was returned rather than thrown (a handler may answer 5xx without throwing). */
+export function resultFailureReasonOf(result: AiResult): FailureReason | undefined {
+  return reasonForStatus(result.status);
+}
+
+/** An upstream answered with a client error (4xx other than 429): it is reachable and healthy. */
+export function isUpstreamClientError(error: unknown): boolean {
+  const status = isUpstreamError(error)
+    ? error.upstreamStatus
+    : isAlchemistError(error)
+      ? undefined
+      : record(error)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 && status !== 429;
+}
+
+/** Parse a `Retry-After` value (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. Milliseconds. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function headerOf(headers: unknown, name: string): string | undefined {
+  if (!headers) return undefined;
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
+  const value = record(headers)?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * How long the provider asked us to wait, in ms: `UpstreamError.retryAfter` (seconds), or the
+ * `retry-after-ms` / `retry-after` headers of an SDK error or a returned result.
+ */
+export function retryAfterMsOf(failure: unknown): number | undefined {
+  if (isAlchemistError(failure)) {
+    return failure.retryAfter === undefined ? undefined : failure.retryAfter * 1000;
+  }
+  const headers = record(failure)?.headers;
+  const ms = Number(headerOf(headers, 'retry-after-ms'));
+  if (Number.isFinite(ms) && ms >= 0 && headerOf(headers, 'retry-after-ms') !== undefined) return ms;
+  return parseRetryAfter(headerOf(headers, 'retry-after'));
+}
