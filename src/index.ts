@@ -1,3 +1,4 @@
+export * from './breaker/index.ts';
 export * from './cache/index.ts';
 export * from './core/index.ts';
 export * from './ratelimit/index.ts';

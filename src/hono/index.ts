@@ -1,3 +1,4 @@
+export { type AiBreakerOptions, aiBreaker } from './breaker.ts';
 export { aiCache } from './cache.ts';
 export type { AiContextOptions, AlchemistEnv, AlchemistVariables } from './context.ts';
 export { aiContext, callContextOf } from './context.ts';
