@@ -74,7 +74,9 @@ export function responseFromResult(result: AiResult, extraHeaders: Record<string
     headers.set('cache-control', 'no-cache');
     response = new Response(sseBody(result.chunks), { status: result.status, headers });
   }
-  knownResults.set(response, result);
+  // Remember the result with the extra headers, so an outer layer that re-renders it keeps them.
+  const extra = Object.keys(extraHeaders).length > 0;
+  knownResults.set(response, extra ? { ...result, headers: { ...result.headers, ...extraHeaders } } : result);
   return response;
 }
 
@@ -112,5 +114,6 @@ export function setResult(c: Context, result: AiResult, extraHeaders?: Record<st
   c.res = undefined;
   c.res = response;
   // Hono copies the response it is given; remember the copy too.
-  knownResults.set(c.res, result);
+  const known = knownResults.get(response);
+  if (known) knownResults.set(c.res, known);
 }
