@@ -1,0 +1,150 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aiCachePolicy } from '../../src/cache/policy.ts';
+import { createRedisConnection, type RedisConnection } from '../../src/redis/connection.ts';
+import { type RedisServer, startRedis } from '../helpers/redis.ts';
+import { useTestTelemetry } from '../helpers/telemetry.ts';
+import { cacheApp, chat } from './app.ts';
+
+const telemetry = useTestTelemetry();
+const run = promisify(execFile);
+
+async function until(check: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+const results = (result: string, layer: string) =>
+  telemetry.sum('alchemist.cache.requests', {
+    'alchemist.cache.result': result,
+    'alchemist.cache.layer': layer,
+  });
+const idOf = async (response: Response) => ((await response.json()) as { id: string }).id;
+
+describe('cache on Redis', () => {
+  let redis: RedisServer;
+  let connection: RedisConnection;
+
+  beforeAll(async () => {
+    redis = await startRedis({ persist: true });
+    connection = createRedisConnection({ url: redis.url });
+    await until(() => connection.available, 'Redis connection');
+  });
+  afterAll(async () => {
+    await connection?.close();
+    await redis?.stop();
+  });
+
+  it('writes through to Redis; another instance hits in Redis, then in its own memory', async () => {
+    const writer = cacheApp(aiCachePolicy({ redis: connection, namespace: 'wt' }));
+    const first = await writer.post(chat('write-through'));
+    expect(first.headers.get('cache-status')).toBe('alchemist-perf; fwd=miss; stored');
+    const id = await idOf(first);
+    const stored = await connection.run((c) => c.keys('wt:*'));
+    expect(stored).toHaveLength(1);
+    expect(await connection.run((c) => c.pTTL(stored[0]!))).toBeGreaterThan(3_590_000);
+
+    const redisHitsBefore = await results('hit', 'redis');
+    const memoryHitsBefore = await results('hit', 'memory');
+    const reader = cacheApp(aiCachePolicy({ redis: connection, namespace: 'wt' }));
+    const viaRedis = await reader.post(chat('write-through'));
+    expect(viaRedis.headers.get('cache-status')).toMatch(/^alchemist-perf; hit; ttl=\d+$/);
+    expect(await idOf(viaRedis)).toBe(id);
+    expect(await results('hit', 'redis')).toBe(redisHitsBefore + 1);
+    expect(await idOf(await reader.post(chat('write-through')))).toBe(id);
+    expect(await results('hit', 'memory')).toBe(memoryHitsBefore + 1);
+    expect(reader.calls.count).toBe(0);
+  });
+
+  it('clears one tenant in Redis and memory', async () => {
+    const policy = aiCachePolicy({ redis: connection, namespace: 'clr' });
+    const { post } = cacheApp(policy);
+    await post(chat('q'), { authorization: 'Bearer sk-one' });
+    await post(chat('q'), { authorization: 'Bearer sk-two' });
+    expect(await connection.run((c) => c.keys('clr:*'))).toHaveLength(2);
+    const { tenantForKey } = await import('../../src/core/identity.ts');
+    await policy.clear(tenantForKey('sk-one'));
+    expect(await connection.run((c) => c.keys('clr:*'))).toHaveLength(1);
+    expect((await post(chat('q'), { authorization: 'Bearer sk-one' })).headers.get('cache-status')).toMatch(
+      /fwd=miss/,
+    );
+    await policy.clear();
+    expect(await connection.run((c) => c.keys('clr:*'))).toHaveLength(0);
+  });
+
+  it('two processes sharing one Redis share entries', async () => {
+    const script = fileURLToPath(new URL('./fixtures/share.ts', import.meta.url));
+    const once = async () => {
+      const { stdout } = await run(process.execPath, [script, redis.url, 'procs'], { timeout: 20_000 });
+      return JSON.parse(stdout.trim()) as { pid: number; id: string; cacheStatus: string; result: string };
+    };
+    const first = await once();
+    const second = await once();
+    expect(first.cacheStatus).toBe('alchemist-perf; fwd=miss; stored');
+    expect(first.id).toBe(`answer-from-${first.pid}`);
+    expect(second.pid).not.toBe(first.pid);
+    expect(second.result).toBe('hit');
+    expect(second.cacheStatus).toMatch(/^alchemist-perf; hit; ttl=\d+$/);
+    expect(second.id).toBe(first.id);
+  });
+
+  it('keeps answering correctly and fast while Redis is killed, and serves pre-outage entries after restart', async () => {
+    const policy = aiCachePolicy({ redis: connection, namespace: 'outage' });
+    const app = cacheApp(policy);
+    const before = new Map<string, string>();
+    for (let i = 0; i < 5; i++) before.set(`pre-${i}`, await idOf(await app.post(chat(`pre-${i}`))));
+
+    const durations: number[] = [];
+    const failures: string[] = [];
+    let flowing = true;
+    let n = 0;
+    const worker = async () => {
+      while (flowing) {
+        const i = n++;
+        const question = i % 2 === 0 ? `pre-${i % 5}` : `during-${i}`;
+        const started = performance.now();
+        const response = await app.post(chat(question));
+        durations.push(performance.now() - started);
+        const id = await idOf(response);
+        if (response.status !== 200) failures.push(`${question}: ${response.status}`);
+        else if (before.has(question) && id !== before.get(question)) failures.push(`${question}: ${id}`);
+        else if (!before.has(question) && !id.startsWith('chatcmpl-')) failures.push(`${question}: ${id}`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    const workers = Array.from({ length: 4 }, worker);
+    await until(() => n >= 20, 'requests before the outage');
+    await redis.kill();
+    await until(() => !connection.available, 'Redis seen as down');
+    const during = n;
+    await until(() => n >= during + 40, 'requests during the outage', 20_000);
+    expect(await telemetry.gauge('alchemist.store.available', { 'alchemist.store': 'redis' })).toBe(0);
+    expect(policy.stats().requests.error).toBeGreaterThan(0);
+
+    await redis.restart();
+    await until(() => connection.available, 'Redis back', 15_000);
+    flowing = false;
+    await Promise.all(workers);
+    expect(await telemetry.gauge('alchemist.store.available', { 'alchemist.store': 'redis' })).toBe(1);
+
+    expect(failures).toEqual([]);
+    const max = Math.max(...durations);
+    console.info(`redis outage: ${durations.length} requests, max ${max.toFixed(1)} ms per request`);
+    expect(max).toBeLessThan(250);
+
+    // A fresh instance (empty memory) finds the entries written before the outage in Redis.
+    const fresh = cacheApp(aiCachePolicy({ redis: connection, namespace: 'outage' }));
+    const redisHitsBefore = await results('hit', 'redis');
+    for (const [question, id] of before) {
+      const response = await fresh.post(chat(question));
+      expect(response.headers.get('cache-status')).toMatch(/hit/);
+      expect(await idOf(response)).toBe(id);
+    }
+    expect(await results('hit', 'redis')).toBe(redisHitsBefore + before.size);
+    expect(fresh.calls.count).toBe(0);
+  });
+});
