@@ -23,7 +23,8 @@ import { traceUpstreamCall } from '../telemetry/upstream.ts';
 export interface AiRequest {
   model: string;
   stream?: boolean | null;
-  [field: string]: unknown;
+  // No index signature: SDK parameter types are interfaces (OpenAI's ChatCompletionCreateParams...),
+  // and an interface never satisfies one, so `withCache((req: SdkParams) => ...)` would not compile.
 }
 
 /** Per-call options a wrapped function accepts as its second argument. */
@@ -103,7 +104,7 @@ export function wrapCall<Req extends AiRequest, Res, Opts extends CallOptions = 
 
   const callUpstream = (ctx: CallContext, callOptions: Opts) =>
     traceUpstreamCall(ctx, upstreamTelemetry, async (attemptCtx) => {
-      const request = { ...attemptCtx.request, model: attemptCtx.model } as Req;
+      const request = { ...attemptCtx.request, model: attemptCtx.model } as unknown as Req;
       const value = await fn(request, { signal: attemptCtx.signal, ctx: attemptCtx, callOptions });
       return isAsyncIterable(value) ? streamResult(value) : jsonResult(value);
     });
@@ -133,7 +134,7 @@ export function wrapCall<Req extends AiRequest, Res, Opts extends CallOptions = 
       operation,
       tenant,
       tier,
-      request: request as Record<string, unknown>,
+      request: request as unknown as Record<string, unknown>,
       stream: request.stream === true,
       ...(callOptions.signal ? { signal: callOptions.signal } : {}),
       span,

@@ -53,7 +53,7 @@ describe('wrapOpenAI', () => {
     expect(response.status).toBe(200);
     // The provider's own Response: its request id is there, as the SDK would give it.
     expect(request_id).toMatch(/^req_/);
-    expect(data._request_id).toBe(request_id);
+    expect((await first)._request_id).toBe(request_id);
 
     const second = await openai.chat.completions.create(params).withResponse();
     expect(second.data.choices[0]?.message.content).toBe(data.choices[0]?.message.content);
@@ -151,6 +151,23 @@ describe('wrapOpenAI', () => {
     await expect(collect(broken)).rejects.toThrow();
     const retry = await openai.chat.completions.create(params);
     expect((await collect(retry)).length).toBeGreaterThan(0);
+    expect(sim.stats().requests).toBe(2);
+  });
+
+  it('never stores a stream the caller aborted (the SDK ends those quietly)', async () => {
+    const openai = wrapOpenAI(client(), { cache: aiCachePolicy() });
+    const params = { model: 'gpt-4o-mini', messages: messages(), stream: true as const };
+    const stream = await openai.chat.completions.create(params, {
+      headers: { 'x-sim-chunk-delay-ms': '20' },
+    });
+    let chunks = 0;
+    for await (const _chunk of stream) {
+      if (++chunks === 2) stream.controller.abort();
+    }
+    expect(chunks).toBe(2);
+    const again = await openai.chat.completions.create(params).withResponse();
+    expect(again.response.headers.get('cache-status')).toBeNull();
+    expect((await collect(again.data)).length).toBeGreaterThan(0);
     expect(sim.stats().requests).toBe(2);
   });
 
