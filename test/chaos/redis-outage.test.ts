@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { redisOutage } from '../e2e/harness/redis-outage.ts';
+
+const GATEWAYS = 3;
+
+describe('Redis killed under steady load, down 10 s, restarted (three gateways)', () => {
+  it('fails no request that could be served; limits degrade and are global again after', async () => {
+    const report = await redisOutage({
+      outageMs: 10_000,
+      rps: 50,
+      beforeMs: 3000,
+      afterMs: 5000,
+      gateways: 3,
+    });
+    console.info(`redis outage 10 s: ${JSON.stringify(report, null, 2)}`);
+    expect(report.failed).toEqual([]);
+    expect(report.storeAvailableDuringOutage.every((value) => value === 0)).toBe(true);
+    // Degraded, each process limits on its own: at least one and at most one full limit per process.
+    expect(report.burstAdmittedDuringOutage).toBeGreaterThan(0);
+    expect(report.burstAdmittedDuringOutage).toBeLessThanOrEqual(report.tierLimit * GATEWAYS);
+    expect(report.burstAdmittedAfter).toBe(report.tierLimit);
+    expect(report.leaks).toEqual([]);
+    expect(report.phases.outage.p99).toBeLessThan(1000);
+  });
+});

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { redisOutage } from './harness/redis-outage.ts';
+
+// Short Redis outage (2.5 s) under steady load on two gateways; the 10 s version is
+// test/chaos/redis-outage.test.ts (npm run test:chaos).
+
+const GATEWAYS = 2;
+
+describe('Redis killed under steady load, down 2.5 s, restarted', () => {
+  it('fails no request, shows the degraded state, and is global again after', async () => {
+    const report = await redisOutage({ outageMs: 2500, rps: 30, gateways: GATEWAYS });
+    console.info(`redis outage 2.5 s: ${JSON.stringify(report.phases)} recovery ${report.recoveryMs} ms`);
+    expect(report.failed).toEqual([]);
+    expect(report.phases.outage.count).toBeGreaterThan(30);
+    expect(report.storeAvailableDuringOutage.every((value) => value === 0)).toBe(true);
+    // Degraded, each process limits on its own: at least one and at most one full limit per process.
+    expect(report.burstAdmittedDuringOutage).toBeGreaterThan(0);
+    expect(report.burstAdmittedDuringOutage).toBeLessThanOrEqual(report.tierLimit * GATEWAYS);
+    expect(report.burstAdmittedAfter).toBe(report.tierLimit);
+    expect(report.leaks).toEqual([]);
+    // Degraded latency stays bounded: no request waited on a dead Redis for long.
+    expect(report.phases.outage.p99).toBeLessThan(1000);
+  });
+});
