@@ -96,19 +96,20 @@ export class ModelGate {
   }
 
   /**
-   * When a call of `cost` could start, if `aheadRequests`/`aheadTokens` are admitted first.
-   * Infinity when only a release (concurrency) can free it.
+   * When a call of `cost` could start, if `aheadRequests` calls are admitted first. Token windows
+   * are only predicted for the head: waiters' token costs are estimates that settlement usually
+   * lowers, so they must not cause early rejections. Infinity when only a release can free it.
    */
-  #availableAt(now: number, cost: number, aheadRequests: number, aheadTokens: number): number {
+  #availableAt(now: number, cost: number, aheadRequests: number, withTokens: boolean): number {
     let at = Math.max(now, this.#pausedUntil);
     const { requestsPerMinute, tokensPerMinute, maxConcurrent } = this.limits;
     if (this.#requests && requestsPerMinute !== undefined) {
       this.#requests.prune(now);
       at = Math.max(at, this.#requests.fitsAt(now, 1, requestsPerMinute, aheadRequests));
     }
-    if (this.#tokens && tokensPerMinute !== undefined) {
+    if (withTokens && this.#tokens && tokensPerMinute !== undefined) {
       this.#tokens.prune(now);
-      at = Math.max(at, this.#tokens.fitsAt(now, cost, tokensPerMinute, aheadTokens));
+      at = Math.max(at, this.#tokens.fitsAt(now, cost, tokensPerMinute));
     }
     if (at === now && maxConcurrent !== undefined && this.#inFlight + aheadRequests >= maxConcurrent) {
       return Number.POSITIVE_INFINITY;
@@ -130,8 +131,7 @@ export class ModelGate {
       if (permit) return Promise.resolve(permit);
     }
     if (options.signal.aborted) return Promise.reject(options.signal.reason);
-    const aheadTokens = this.#queue.reduce((sum, w) => sum + w.cost, 0);
-    const at = this.#availableAt(now, cost, this.#queue.length, aheadTokens);
+    const at = this.#availableAt(now, cost, this.#queue.length, this.#queue.length === 0);
     const waitMs = at - now;
     if (this.#queue.length >= options.maxQueueLength) {
       return Promise.reject(
@@ -154,8 +154,11 @@ export class ModelGate {
         reject(signal.reason);
       };
       const deadline = setTimeout(() => {
+        // Capacity that returns at the deadline itself still counts.
+        this.#pump();
+        if (!this.#queue.includes(waiter)) return;
         this.#remove(waiter);
-        const left = this.#availableAt(this.#clock.now(), cost, 0, 0) - this.#clock.now();
+        const left = this.#availableAt(this.#clock.now(), cost, 0, true) - this.#clock.now();
         reject(overloaded(`no capacity within ${options.maxWaitMs} ms`, left, options.maxWaitMs));
       }, options.maxWaitMs);
       deadline.unref?.();
@@ -218,7 +221,7 @@ export class ModelGate {
   /** Arm the single wake-up timer for when the head could start (none when only a release can help). */
   #schedule(now: number): void {
     const head = this.#queue[0];
-    const at = head ? this.#availableAt(now, head.cost, 0, 0) : Number.POSITIVE_INFINITY;
+    const at = head ? this.#availableAt(now, head.cost, 0, true) : Number.POSITIVE_INFINITY;
     if (this.#timer && this.#timerAt === at) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;

@@ -68,7 +68,14 @@ export class SlidingLog {
       excess -= entries[i]!.amount;
       if (excess <= 0) return entries[i]!.at + this.windowMs;
     }
-    // Even an empty window would not fit the promised extra: at least a window away.
-    return (entries.at(-1)?.at ?? now) + this.windowMs;
+    // Beyond what today's entries free: the calls admitted as they expire free room again one
+    // window after they start, so the schedule repeats every window (exact for unit amounts).
+    const windows = Math.floor((excess - 1) / limit) + 1;
+    let rest = excess - (windows - 1) * limit;
+    for (let i = this.#head; i < entries.length; i++) {
+      rest -= entries[i]!.amount;
+      if (rest <= 0) return entries[i]!.at + this.windowMs * (windows + 1);
+    }
+    return now + this.windowMs * (windows + 1);
   }
 }
