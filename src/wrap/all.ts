@@ -137,5 +137,5 @@ export function withAll<Req extends AiRequest, Res, Opts extends CallOptions = C
     ...(modelRateLimit === undefined ? {} : { modelRateLimit }),
     ...(policies === undefined ? {} : { policies }),
   });
-  return wrapCall(fn, ordered, { route: fn.name || 'withAll', ...wrapOptions });
+  return wrapCall(fn, ordered, wrapOptions);
 }

@@ -79,10 +79,26 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
+/** Marks a wrapped function with what it wraps, so wrapping it again composes instead of nesting. */
+const WRAPPED = Symbol.for('alchemist-perf.wrapped');
+
+interface WrappedParts {
+  readonly fn: (request: never, options: never) => Promise<unknown>;
+  readonly policies: readonly Policy<AiResult>[];
+  readonly options: WrapOptions<never>;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as Partial<T>;
+}
+
 /**
  * Wrap an async function (an SDK call) in policies, outermost first. The wrapped function keeps its
  * signature: JSON answers come back as they were, streams (async iterables) stay streams. Each call
  * gets a request span and `alchemist.request.duration`; each run of `fn` a GenAI CLIENT span.
+ * Wrapping an already wrapped function (`withCache(withBreaker(fn))`) composes: one wrapper around
+ * `fn` with the outer policies first, so there is still one request span and one CLIENT span per
+ * attempt; the outer wrapper's options win where both set one.
  *
  * @example
  * const create = wrapCall((req) => openai.chat.completions.create(req), [limiter, cache, breaker]);
@@ -92,6 +108,13 @@ export function wrapCall<Req extends AiRequest, Res, Opts extends CallOptions = 
   policies: readonly Policy<AiResult>[],
   options: WrapOptions<Req> = {},
 ): (request: Req, callOptions?: Opts) => Promise<Res> {
+  const inner = (fn as unknown as { [WRAPPED]?: WrappedParts })[WRAPPED];
+  if (inner) {
+    return wrapCall(inner.fn as unknown as typeof fn, [...policies, ...inner.policies], {
+      ...inner.options,
+      ...definedOnly(options),
+    } as WrapOptions<Req>);
+  }
   const chain = compose(...policies);
   const tracer = getTracer(options.tracerProvider);
   const route = options.route ?? (fn.name || 'wrapped');
@@ -109,7 +132,14 @@ export function wrapCall<Req extends AiRequest, Res, Opts extends CallOptions = 
       return isAsyncIterable(value) ? streamResult(value) : jsonResult(value);
     });
 
-  return async function wrapped(request: Req, callOptions: Opts = {} as Opts): Promise<Res> {
+  const parts: WrappedParts = {
+    fn: fn as unknown as WrappedParts['fn'],
+    policies,
+    options: options as WrapOptions<never>,
+  };
+  return Object.defineProperty(wrapped, WRAPPED, { value: parts });
+
+  async function wrapped(request: Req, callOptions: Opts = {} as Opts): Promise<Res> {
     const provider = resolve(options.provider, request, 'openai');
     const tenant = callOptions.tenant ?? resolve(options.tenant, request, 'default');
     const tier = callOptions.tier ?? resolve(options.tier, request, 'default');
@@ -182,5 +212,5 @@ export function wrapCall<Req extends AiRequest, Res, Opts extends CallOptions = 
         if (span.isRecording()) span.end();
       }
     })() as Res;
-  };
+  }
 }

@@ -1,3 +1,4 @@
+import { SpanKind } from '@opentelemetry/api';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createResilience } from '../../src/breaker/resilience.ts';
 import { aiCachePolicy } from '../../src/cache/index.ts';
@@ -5,6 +6,8 @@ import type { Policy } from '../../src/core/compose.ts';
 import { isCircuitOpenError, isRateLimitedError, UpstreamError } from '../../src/core/errors.ts';
 import type { AiResult } from '../../src/core/result.ts';
 import { orderPolicies, withAll } from '../../src/wrap/all.ts';
+import { withBreaker } from '../../src/wrap/breaker.ts';
+import { withCache } from '../../src/wrap/cache.ts';
 import { useTestTelemetry } from '../helpers/telemetry.ts';
 
 const telemetry = useTestTelemetry();
@@ -145,5 +148,30 @@ describe('withAll', () => {
     expect(() => withAll(async () => ({}), { breaker: [{}] as never })).toThrow(
       /'breaker' must hold policies/,
     );
+  });
+
+  it('composes nested wrappers: withCache(withBreaker(fn)) is one wrapper, not two', async () => {
+    let calls = 0;
+    const call = withCache(
+      withBreaker(
+        async function chatCall(request: Chat) {
+          calls++;
+          return completion(request);
+        },
+        { maxRetries: 0 },
+      ),
+      { ttl: 60 },
+    );
+    const request = chat();
+    await call(request);
+    await call(request);
+    expect(calls).toBe(1);
+    const spans = telemetry.spans();
+    // One request span per call and one CLIENT span for the one upstream call: nothing counted twice.
+    expect(spans.filter((span) => span.name === 'alchemist chat gpt-4o-mini')).toHaveLength(2);
+    expect(spans.filter((span) => span.kind === SpanKind.CLIENT)).toHaveLength(1);
+    expect(
+      await telemetry.histogramCount('alchemist.request.duration', { 'alchemist.cache.result': 'hit' }),
+    ).toBeGreaterThanOrEqual(1);
   });
 });
