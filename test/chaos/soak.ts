@@ -1,0 +1,206 @@
+/**
+ * Soak: N minutes of mixed traffic against a gateway process (Redis-backed cache and limits, the
+ * simulated provider with a failing model), sampling the gateway's RSS, heap, open file descriptors
+ * and event-loop delay. Not part of any default run:
+ *
+ *   node test/chaos/soak.ts [--minutes 10] [--rps 60] [--out soak.json]
+ *   ALCHEMIST_SOAK=1 npm run test:chaos -- test/chaos/soak.test.ts
+ *
+ * Exits 1 when RSS grows by more than 64 MB after warm-up, open descriptors keep growing, or the
+ * event-loop delay p99 exceeds 100 ms in a window.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startSimulator } from '../../src/simulator/index.ts';
+import { gatewayConfig } from '../e2e/harness/config.ts';
+import { chat, chatBody } from '../e2e/harness/http.ts';
+import { percentile } from '../e2e/harness/load.ts';
+import { openFds, rssOf } from '../e2e/harness/proc.ts';
+import { parsePrometheus, sumOf } from '../e2e/harness/prometheus.ts';
+import { startGateway } from '../helpers/gateway.ts';
+import { startRedis } from '../helpers/redis.ts';
+
+export interface SoakOptions {
+  /** Length of the run. @default 10 */
+  minutes?: number;
+  /** Requests per second. @default 60 */
+  rps?: number;
+  /** Seconds between samples. @default 15 */
+  sampleSeconds?: number;
+  /** Progress lines go here. @default console.log */
+  log?: (line: string) => void;
+}
+
+export interface SoakWindow {
+  readonly atS: number;
+  readonly rssMb: number;
+  readonly heapMb: number;
+  readonly fds: number;
+  readonly eventLoopP99Ms: number;
+  readonly eventLoopMaxMs: number;
+  readonly requests: number;
+  readonly byStatus: Record<string, number>;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+export interface SoakReport {
+  readonly minutes: number;
+  readonly rps: number;
+  readonly windows: readonly SoakWindow[];
+  /** RSS at the end minus RSS after the first minute (warm-up), MB. */
+  readonly rssGrowthMb: number;
+  /** Open descriptors at the end minus after warm-up. */
+  readonly fdGrowth: number;
+  readonly worstEventLoopP99Ms: number;
+  /** Requests answered with a status no scenario expects (5xx other than the failing model's, or 0). */
+  readonly unexpected: number;
+  readonly verdict: 'pass' | 'fail';
+  readonly reasons: readonly string[];
+}
+
+const round = (value: number) => Math.round(value * 10) / 10;
+
+/** Run the soak and return its report (gateway, Redis and simulator are stopped afterwards). */
+export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
+  const minutes = options.minutes ?? 10;
+  const rps = options.rps ?? 60;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const providerKey = 'sk-provider-soak-1234567';
+  const key = 'sk-client-soak-abcdef01';
+  const tightKey = 'sk-client-soak-tight-0002';
+  const redis = await startRedis();
+  const sim = await startSimulator({ apiKey: providerKey, latencyMs: 20, jitterMs: 30, chunkDelayMs: 5 });
+  sim.setMode({ fail: '500', rate: 0.2, model: 'flaky-model' });
+  const gateway = await startGateway({
+    name: 'soak',
+    redisUrl: redis.url,
+    env: { SIM_PROVIDER_KEY: providerKey },
+    config: gatewayConfig({
+      simulatorUrl: sim.url,
+      tiers: { standard: { requests_per_minute: 1_000_000 }, tight: { requests_per_minute: 30 } },
+      keys: [
+        { key, tenant: 'soak', tier: 'standard' },
+        { key: tightKey, tenant: 'soak-tight', tier: 'tight' },
+      ],
+      models: ['gpt-4o-mini', 'gpt-4o', 'flaky-model'],
+      breaker: { failure_threshold: 5, half_open_after: 2, timeout: 5, max_retries: 1 },
+      cache: { default_ttl: 120, max_memory_items: 5000 },
+    }),
+  });
+  const windows: SoakWindow[] = [];
+  let unexpected = 0;
+  try {
+    let current: { status: number; ms: number }[] = [];
+    const send = async (i: number) => {
+      const kind = i % 20;
+      const started = performance.now();
+      let status = 0;
+      let allowed: number[] = [200];
+      try {
+        if (kind < 8)
+          status = (await chat(gateway.url, chatBody(`soak repeated ${i % 200}`), { key })).status;
+        else if (kind < 13) status = (await chat(gateway.url, chatBody(`soak new ${i}`), { key })).status;
+        else if (kind < 16) {
+          const prompt = kind === 13 ? `soak stream ${i % 50}` : `soak stream new ${i}`;
+          status = (await chat(gateway.url, chatBody(prompt, { stream: true }), { key })).status;
+        } else if (kind === 16) {
+          allowed = [200, 502, 503];
+          status = (await chat(gateway.url, chatBody(`flaky ${i}`, { model: 'flaky-model' }), { key }))
+            .status;
+        } else if (kind === 17) {
+          allowed = [200, 429];
+          status = (await chat(gateway.url, chatBody(`tight ${i}`), { key: tightKey })).status;
+        } else if (kind === 18) {
+          allowed = [400];
+          status = (await chat(gateway.url, '{"model":', { key })).status;
+        } else {
+          allowed = [401];
+          status = (await chat(gateway.url, chatBody('who'), { key: `sk-unknown-soak-${i}` })).status;
+        }
+      } catch {
+        status = 0;
+      }
+      if (!allowed.includes(status)) unexpected++;
+      current.push({ status, ms: performance.now() - started });
+    };
+
+    const started = performance.now();
+    const endAt = started + minutes * 60_000;
+    let sent = 0;
+    let nextSample = started + (options.sampleSeconds ?? 15) * 1000;
+    const pending = new Set<Promise<void>>();
+    while (performance.now() < endAt) {
+      const due = Math.floor(((performance.now() - started) / 1000) * rps);
+      while (sent < due && pending.size < 500) {
+        const run = send(sent++);
+        const tracked = run.finally(() => pending.delete(tracked));
+        pending.add(tracked);
+      }
+      if (performance.now() >= nextSample) {
+        nextSample += (options.sampleSeconds ?? 15) * 1000;
+        const samples = parsePrometheus(await gateway.metrics());
+        const latencies = current.map((r) => r.ms);
+        const byStatus: Record<string, number> = {};
+        for (const r of current) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+        const window: SoakWindow = {
+          atS: Math.round((performance.now() - started) / 1000),
+          rssMb: round((rssOf(gateway.pid) ?? 0) / 1e6),
+          heapMb: round(sumOf(samples, 'v8js_memory_heap_used') / 1e6),
+          fds: openFds(gateway.pid) ?? -1,
+          eventLoopP99Ms: round(sumOf(samples, 'nodejs_eventloop_delay_p99') * 1000),
+          eventLoopMaxMs: round(sumOf(samples, 'nodejs_eventloop_delay_max') * 1000),
+          requests: current.length,
+          byStatus,
+          p50Ms: round(percentile(latencies, 50)),
+          p99Ms: round(percentile(latencies, 99)),
+        };
+        current = [];
+        windows.push(window);
+        log(JSON.stringify(window));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await Promise.all(pending);
+  } finally {
+    await gateway.stop();
+    await Promise.all([sim.close(), redis.stop()]);
+  }
+
+  const warm = windows.find((window) => window.atS >= 60) ?? windows[0];
+  const last = windows.at(-1);
+  const rssGrowthMb = warm && last ? round(last.rssMb - warm.rssMb) : 0;
+  const fdGrowth = warm && last ? last.fds - warm.fds : 0;
+  const worstEventLoopP99Ms = Math.max(0, ...windows.map((window) => window.eventLoopP99Ms));
+  const reasons: string[] = [];
+  if (rssGrowthMb > 64) reasons.push(`RSS grew ${rssGrowthMb} MB after warm-up`);
+  if (fdGrowth > 20) reasons.push(`open descriptors grew by ${fdGrowth}`);
+  if (worstEventLoopP99Ms > 100) reasons.push(`event-loop delay p99 reached ${worstEventLoopP99Ms} ms`);
+  if (unexpected > 0) reasons.push(`${unexpected} requests got an unexpected status`);
+  return {
+    minutes,
+    rps,
+    windows,
+    rssGrowthMb,
+    fdGrowth,
+    worstEventLoopP99Ms,
+    unexpected,
+    verdict: reasons.length === 0 ? 'pass' : 'fail',
+    reasons,
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      minutes: { type: 'string', default: '10' },
+      rps: { type: 'string', default: '60' },
+      out: { type: 'string' },
+    },
+  });
+  const report = await runSoak({ minutes: Number(values.minutes), rps: Number(values.rps) });
+  const { windows: _windows, ...summary } = report;
+  console.log(JSON.stringify(summary, null, 2));
+  if (values.out) writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+  process.exit(report.verdict === 'pass' ? 0 : 1);
+}
