@@ -3,7 +3,12 @@ import { sleep as defaultSleep, systemClock } from '../core/clock.ts';
 import type { Next, Policy } from '../core/compose.ts';
 import { compose } from '../core/compose.ts';
 import type { CallContext } from '../core/context.ts';
-import { isCircuitOpenError, isOverloadedError, UpstreamTimeoutError } from '../core/errors.ts';
+import {
+  CircuitOpenError,
+  isCircuitOpenError,
+  isOverloadedError,
+  UpstreamTimeoutError,
+} from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
 import { closeQuietly, startTimer } from './abort.ts';
 import type { AttemptSettings } from './attempt.ts';
@@ -176,6 +181,10 @@ export function createResilience(options: ResilienceOptions = {}): Resilience {
       }
       // Never retry for a caller who left, a failure that is not the provider's, or past the budget.
       if (ctx.signal.aborted || outcome.reason === undefined || attempt > maxRetries) return outcome;
+      // A breaker that is no longer closed would refuse the retry: stop now and say so (a fallback
+      // may answer; otherwise the client gets 503 with the time until half-open).
+      const refusing = breakers.breakersFor(ctx.provider, ctx.model).find((b) => b.state !== 'closed');
+      if (refusing) return outcome.result ? outcome : circuitOpen(refusing.snapshot(), outcome);
       const delay = retryDelay(attempt, outcome);
       if (!delay || delay.delayMs >= deadline.remaining()) return outcome;
       recordRetry(ctx, { attempt: attempt + 1, reason: outcome.reason, ...delay }, meterProvider);
@@ -253,6 +262,14 @@ function fallbackReason(outcome: Failed | undefined): string {
   if (isCircuitOpenError(outcome?.error)) return 'circuit_open';
   if (isOverloadedError(outcome?.error)) return 'overloaded';
   return 'unknown';
+}
+
+function circuitOpen(snapshot: BreakerSnapshot, outcome: Failed): Failed {
+  const error = new CircuitOpenError(snapshot.name, {
+    retryAfter: Math.max(1, snapshot.retryAfterSeconds ?? 1),
+    cause: outcome.error,
+  });
+  return { ok: false, error };
 }
 
 /** A result we will not return: release a stream's upstream. */
