@@ -1,0 +1,100 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { isAlchemistError, PayloadTooLargeError, toErrorResponse } from '../core/errors.ts';
+import { aiCache } from '../hono/cache.ts';
+import { aiContext } from '../hono/context.ts';
+import { aiHandler } from '../hono/handler.ts';
+import { aiRateLimit } from '../hono/ratelimit.ts';
+import { type AdminSources, adminRoutes } from './admin.ts';
+import { readyzHandler } from './health.ts';
+import { createIdentify } from './identity.ts';
+import type { Logger } from './log.ts';
+import type { ProviderRegistry } from './providers/registry.ts';
+import { proxyCall } from './proxy.ts';
+
+/** Provider response headers the outbound limiter reads but clients must not see (they describe our provider account). */
+const PROVIDER_ONLY_HEADERS = /^(x-ratelimit-|anthropic-ratelimit-|retry-after-ms$)/i;
+
+export interface GatewayAppDeps extends AdminSources {
+  readonly registry: ProviderRegistry;
+  readonly logger: Logger;
+}
+
+/**
+ * The gateway's Hono app, composed only from the public middleware and a proxy handler:
+ * bodyLimit (413) → aiContext (400/401, request span and metrics) → aiRateLimit (429) → aiCache →
+ * aiHandler(proxy, [resilience: retries, breakers (503), timeouts (504), fallbacks, per-model limits]).
+ */
+export function createGatewayApp(deps: GatewayAppDeps): Hono {
+  const { config, policies, registry, logger } = deps;
+  const app = new Hono();
+
+  app.onError((error, c) => {
+    if (isAlchemistError(error)) {
+      const response = error.getResponse();
+      // RFC 6750 §3: a 401 for a bearer-protected resource names the scheme.
+      if (error.status === 401) response.headers.set('www-authenticate', 'Bearer realm="alchemist-perf"');
+      return response;
+    }
+    logger.error('unhandled error', {
+      error: error.name,
+      message: error.message.slice(0, 300),
+      route: c.req.path,
+    });
+    const { status, headers, body } = toErrorResponse(error);
+    return c.json(body, status as 500, headers);
+  });
+  app.notFound((c) =>
+    c.json(
+      {
+        error: {
+          message: `Unknown route: ${c.req.method} ${c.req.path}`,
+          type: 'invalid_request_error',
+          code: 'not_found',
+        },
+      },
+      404,
+    ),
+  );
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', readyzHandler(deps));
+  app.route('/admin', adminRoutes(deps));
+  app.get('/v1/models', (c) => {
+    const names = new Set([...Object.keys(config.models)]);
+    return c.json({
+      object: 'list',
+      data: [...names].map((id) => ({ id, object: 'model', created: 0, owned_by: registry.resolve(id) })),
+    });
+  });
+
+  const route = '/v1/chat/completions';
+  app.use(route, async function gatewayResponse(c, next) {
+    await next();
+    if (deps.phase() === 'draining') c.res.headers.set('connection', 'close');
+    const strip: string[] = [];
+    c.res.headers.forEach((_, name) => {
+      if (PROVIDER_ONLY_HEADERS.test(name)) strip.push(name);
+    });
+    for (const name of strip) c.res.headers.delete(name);
+  });
+  app.use(
+    route,
+    bodyLimit({
+      maxSize: config.server.maxBodyBytes,
+      onError: () => new PayloadTooLargeError(config.server.maxBodyBytes).getResponse(),
+    }),
+  );
+  app.use(
+    route,
+    aiContext({
+      identify: createIdentify(config),
+      defaultTier: config.rateLimit.defaultTier,
+      resolveProvider: (model) => registry.resolve(model),
+    }),
+  );
+  app.use(route, aiRateLimit({ policy: policies.tierLimit }));
+  app.use(route, aiCache(policies.cache));
+  app.post(route, aiHandler(proxyCall(registry), [policies.resilience]));
+  return app;
+}

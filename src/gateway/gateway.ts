@@ -1,0 +1,208 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Simulator } from '../simulator/index.ts';
+import { startSimulator } from '../simulator/index.ts';
+import type { Telemetry } from '../telemetry/setup.ts';
+import { setupTelemetry } from '../telemetry/setup.ts';
+import { isLoopback, removeLocalToken, writeLocalToken } from './admin-token.ts';
+import { createGatewayApp } from './app.ts';
+import type { GatewayConfig } from './config/types.ts';
+import { type GatewayPhase, SIMULATED_PROVIDER_WARNING } from './health.ts';
+import type { Logger } from './log.ts';
+import { createLogger } from './log.ts';
+import { createGatewayPolicies, type GatewayPolicies } from './policies.ts';
+import { createProviderRegistry, type ProviderRegistry } from './providers/registry.ts';
+import { OnDemandMetricReader } from './stats/reader.ts';
+
+export interface GatewayOptions {
+  /**
+   * Start the OpenTelemetry SDK in `start()` (Prometheus endpoint, OTLP when configured) with the
+   * reader `/admin/stats` collects from. Pass false when your process already set up telemetry.
+   * @default true
+   */
+  telemetry?: boolean;
+  /** Where the gateway logs. @default createLogger() (text lines on stderr) */
+  logger?: Logger;
+  /**
+   * Without ADMIN_TOKEN, a gateway bound to loopback generates an admin token into a private file
+   * (mode 0600) that the CLI reads. false: the admin API stays disabled without ADMIN_TOKEN.
+   * @default true
+   */
+  localAdminToken?: boolean;
+}
+
+/** A gateway: the Hono app plus its lifecycle. */
+export interface Gateway {
+  readonly app: Hono;
+  readonly config: GatewayConfig;
+  readonly policies: GatewayPolicies;
+  readonly registry: ProviderRegistry;
+  /** The embedded simulated provider, when it answers (no real provider configured). */
+  readonly simulator: Simulator | undefined;
+  /** Listen on `[server] host:port`; resolves once listening. */
+  start(): Promise<{ url: string; port: number }>;
+  /**
+   * Graceful shutdown: stop accepting, let in-flight requests (streams included) finish within
+   * `[server] shutdown_timeout`, close idle keep-alive sockets, then the pools, Redis, the simulator,
+   * and flush telemetry. Safe to call twice.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Build the OpenAI-compatible gateway from a resolved config (see `loadConfig()`).
+ *
+ * @example
+ * const gateway = await createGateway(loadConfig({ path: 'alchemist.toml' }));
+ * const { url } = await gateway.start();
+ * process.on('SIGTERM', () => gateway.stop());
+ */
+export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger();
+  const startedAt = Date.now();
+  let phase: GatewayPhase = 'starting';
+  const simulator = config.simulator.enabled
+    ? await startSimulator({
+        latencyMs: config.simulator.latencyMs,
+        jitterMs: config.simulator.jitterMs,
+        chunkDelayMs: config.simulator.chunkDelayMs,
+      })
+    : undefined;
+  const registry = createProviderRegistry(config, simulator?.url);
+  const policies = createGatewayPolicies(config, registry);
+  const reader = options.telemetry === false ? undefined : new OnDemandMetricReader();
+  let adminToken = config.admin.token?.reveal();
+  let localTokenPort: number | undefined;
+  const app = createGatewayApp({
+    config,
+    policies,
+    registry,
+    logger,
+    reader,
+    startedAt,
+    simulatorUrl: simulator?.url,
+    cacheEnabled: config.cache.enabled,
+    phase: () => phase,
+    adminToken: () => adminToken,
+  });
+
+  let telemetry: Telemetry | undefined;
+  let server: Server | undefined;
+  let active = 0;
+  let stopping: Promise<void> | undefined;
+
+  async function release(): Promise<void> {
+    await policies.close();
+    await registry.close();
+    await simulator?.close();
+    await telemetry?.shutdown();
+    if (localTokenPort !== undefined) removeLocalToken(localTokenPort);
+  }
+
+  return {
+    app,
+    config,
+    policies,
+    registry,
+    simulator,
+    async start() {
+      if (server) throw new Error('gateway already started');
+      if (reader) {
+        telemetry = await setupTelemetry({
+          serviceName: config.telemetry.serviceName,
+          prometheusPort: config.telemetry.prometheusPort,
+          prometheusHost: config.telemetry.prometheusHost,
+          otlpEndpoint: config.telemetry.otlpEndpoint,
+          metricReaders: [reader],
+        });
+      }
+      const { host, port } = config.server;
+      const listening = serve({ fetch: app.fetch, port, hostname: host }) as Server;
+      server = listening;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          listening.once('listening', resolve);
+          listening.once('error', reject);
+        });
+      } catch (error) {
+        await release();
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new Error(
+          `cannot listen on ${host}:${port}${code === 'EADDRINUSE' ? ': the address is in use' : `: ${String(error)}`}`,
+        );
+      }
+      listening.on('request', (_req, res) => {
+        active++;
+        res.once('close', () => active--);
+      });
+      const address = listening.address() as AddressInfo;
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+      let admin = adminToken ? 'on (ADMIN_TOKEN)' : 'off (set ADMIN_TOKEN)';
+      if (!adminToken && isLoopback(host) && options.localAdminToken !== false) {
+        // Loopback only: a generated token in a private file the CLI reads (never logged).
+        const local = writeLocalToken(address.port);
+        adminToken = local.token;
+        localTokenPort = address.port;
+        admin = `on (local token in ${local.path})`;
+      }
+      phase = 'ready';
+      logger.info('alchemist-perf gateway listening', {
+        url,
+        metrics:
+          telemetry?.prometheusPort !== undefined
+            ? `http://${config.telemetry.prometheusHost ?? '127.0.0.1'}:${telemetry.prometheusPort}/metrics`
+            : 'off',
+        config: config.source ?? 'embedded defaults',
+        cache: config.cache.enabled ? (config.cache.redisUrl ? 'memory+redis' : 'memory') : 'off',
+        limits: policies.tierLimit.state().mode,
+        admin,
+      });
+      if (simulator) {
+        const bar = '!'.repeat(100);
+        logger.warn(bar);
+        logger.warn(SIMULATED_PROVIDER_WARNING, { simulator: simulator.url });
+        logger.warn(bar);
+      } else {
+        for (const provider of Object.values(config.providers)) {
+          if (!provider.apiKey && provider.apiKeyEnv) {
+            logger.warn('provider key is not set; calls will be sent without one', {
+              provider: provider.name,
+              api_key_env: provider.apiKeyEnv,
+            });
+          }
+        }
+      }
+      return { url, port: address.port };
+    },
+    stop() {
+      stopping ??= (async () => {
+        if (!server) {
+          phase = 'stopped';
+          await release();
+          return;
+        }
+        phase = 'draining';
+        const current = server;
+        logger.info('shutting down: draining in-flight requests', { in_flight: active });
+        const closed = new Promise<void>((resolve) => current.close(() => resolve()));
+        // Idle keep-alive sockets would hold close() open until they time out: close them now, and
+        // again as in-flight requests finish (their sockets become idle).
+        current.closeIdleConnections();
+        const deadline = Date.now() + config.server.shutdownTimeoutMs;
+        while (active > 0 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 25));
+          current.closeIdleConnections();
+        }
+        if (active > 0) logger.warn('shutdown timeout: closing remaining connections', { in_flight: active });
+        current.closeAllConnections();
+        await closed;
+        phase = 'stopped';
+        await release();
+        logger.info('gateway stopped');
+      })();
+      return stopping;
+    },
+  };
+}

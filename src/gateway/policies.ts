@@ -1,0 +1,88 @@
+import type { Resilience } from '../breaker/resilience.ts';
+import { createResilience } from '../breaker/resilience.ts';
+import type { CachePolicy } from '../cache/policy.ts';
+import { aiCachePolicy } from '../cache/policy.ts';
+import type {
+  ModelLimits,
+  ModelRateLimitPolicy,
+  TierLimits,
+  TierRateLimitPolicy,
+} from '../ratelimit/index.ts';
+import { modelRateLimitPolicy, tierRateLimitPolicy } from '../ratelimit/index.ts';
+import type { RedisConnection } from '../redis/connection.ts';
+import { createRedisConnection } from '../redis/connection.ts';
+import { setModelPrice } from '../telemetry/prices.ts';
+import type { GatewayConfig } from './config/types.ts';
+import type { ProviderRegistry } from './providers/registry.ts';
+
+/** The stateful pieces of one gateway, created once from the config and shared by every request. */
+export interface GatewayPolicies {
+  /** The shared Redis connection (cache + limits), when `cache.redis_url` / `REDIS_URL` is set. */
+  readonly redis: RedisConnection | undefined;
+  readonly cache: CachePolicy;
+  readonly tierLimit: TierRateLimitPolicy;
+  readonly modelLimit: ModelRateLimitPolicy;
+  readonly resilience: Resilience;
+  close(): Promise<void>;
+}
+
+/** Build the cache, limiters and breakers from the resolved config. */
+export function createGatewayPolicies(config: GatewayConfig, registry: ProviderRegistry): GatewayPolicies {
+  for (const [model, entry] of Object.entries(config.models)) {
+    if (entry.inputPrice !== undefined || entry.outputPrice !== undefined) {
+      setModelPrice(model, { input: entry.inputPrice ?? 0, output: entry.outputPrice ?? 0 });
+    }
+  }
+  const redis = config.cache.redisUrl ? createRedisConnection({ url: config.cache.redisUrl }) : undefined;
+
+  const cache = aiCachePolicy({
+    enabled: config.cache.enabled,
+    ttl: config.cache.defaultTtlSeconds,
+    maxMemoryItems: config.cache.maxMemoryItems,
+    ...(redis ? { redis } : {}),
+  });
+
+  const tiers: Record<string, TierLimits> = {};
+  for (const [name, tier] of Object.entries(config.tiers)) tiers[name] = { ...tier };
+  const tierLimit = tierRateLimitPolicy({
+    tiers,
+    defaultTier: config.rateLimit.defaultTier,
+    multiplier: config.rateLimit.multiplier,
+    ...(redis ? { redis } : {}),
+  });
+
+  const models: Record<string, ModelLimits> = {};
+  const fallbacks: Record<string, readonly string[]> = {};
+  for (const [name, model] of Object.entries(config.models)) {
+    const limits: ModelLimits = {
+      ...(model.rateLimit !== undefined ? { requestsPerMinute: model.rateLimit } : {}),
+      ...(model.tokensPerMinute !== undefined ? { tokensPerMinute: model.tokensPerMinute } : {}),
+      ...(model.maxConcurrent !== undefined ? { maxConcurrent: model.maxConcurrent } : {}),
+    };
+    if (Object.keys(limits).length > 0) models[name] = limits;
+    if (model.fallbacks.length > 0) fallbacks[name] = model.fallbacks;
+  }
+  const modelLimit = modelRateLimitPolicy({ models, multiplier: config.rateLimit.multiplier });
+
+  const resilience = createResilience({
+    failureThreshold: config.breaker.failureThreshold,
+    halfOpenAfterMs: config.breaker.halfOpenAfterSeconds * 1000,
+    timeoutMs: config.breaker.timeoutSeconds * 1000,
+    maxRetries: config.breaker.maxRetries,
+    fallbacks,
+    resolveProvider: (model) => registry.resolve(model),
+    perAttempt: [modelLimit],
+  });
+
+  return {
+    redis,
+    cache,
+    tierLimit,
+    modelLimit,
+    resilience,
+    async close() {
+      await Promise.allSettled([cache.close()]);
+      await redis?.close();
+    },
+  };
+}

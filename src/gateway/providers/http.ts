@@ -1,0 +1,144 @@
+import type { Dispatcher } from 'undici';
+import { Pool } from 'undici';
+import { UpstreamError, UpstreamTimeoutError } from '../../core/errors.ts';
+import { parseSse, type SseEvent } from '../../core/sse.ts';
+
+export interface PoolOptions {
+  /** Keep-alive connections to the origin. */
+  connections: number;
+  /** Longest wait for response headers and between body bytes, in ms (a backstop behind the breaker's timeout). */
+  timeoutMs: number;
+}
+
+/**
+ * A keep-alive connection pool to one origin. undici's Pool reuses sockets across requests, which
+ * is much cheaper per request than global fetch (no per-call dispatcher and Response machinery).
+ */
+export function createPool(origin: string, options: PoolOptions): Pool {
+  return new Pool(origin, {
+    connections: options.connections,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+  });
+}
+
+/** `Retry-After` as seconds: delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(raw.trim())) return Number(raw.trim());
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
+}
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Map a transport failure to our errors: undici's timeouts become UpstreamTimeoutError (504), other
+ * connection failures UpstreamError(…, 0) (502). An abort by the caller passes through unchanged.
+ */
+export function transportError(
+  provider: string,
+  error: unknown,
+  timeoutMs: number,
+  signal: AbortSignal,
+): unknown {
+  if (signal.aborted) return signal.reason ?? error;
+  const code = errorCode(error);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT')
+    return new UpstreamTimeoutError('total', timeoutMs, { cause: error });
+  if (code === 'UND_ERR_BODY_TIMEOUT') return new UpstreamTimeoutError('idle', timeoutMs, { cause: error });
+  if (code === 'UND_ERR_ABORTED') return error;
+  const reason = code ?? (error instanceof Error ? error.name : 'error');
+  return new UpstreamError(`Cannot reach provider '${provider}' (${reason})`, 0, { cause: error });
+}
+
+/** The message inside an OpenAI (`error.message`) or Anthropic (`error.message`) error body. */
+function providerMessage(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    if (typeof body.error === 'object' && typeof body.error?.message === 'string') return body.error.message;
+    if (typeof body.error === 'string') return body.error;
+    if (typeof body.message === 'string') return body.message;
+  } catch {
+    // not JSON
+  }
+  return undefined;
+}
+
+/** Turn a non-2xx provider answer into an UpstreamError carrying its status and Retry-After. */
+export async function statusError(
+  provider: string,
+  response: Dispatcher.ResponseData<unknown>,
+): Promise<UpstreamError> {
+  let text = '';
+  try {
+    text = await response.body.text();
+  } catch {
+    // the body is best effort
+  }
+  const detail = providerMessage(text);
+  const retryAfter = parseRetryAfter(response.headers['retry-after']);
+  return new UpstreamError(
+    `Provider '${provider}' answered ${response.statusCode}${detail ? `: ${detail.slice(0, 300)}` : ''}`,
+    response.statusCode,
+    retryAfter === undefined ? {} : { retryAfter },
+  );
+}
+
+/** Read a JSON reply; a body that is not JSON is a bad upstream reply (502). */
+export async function readJson(
+  provider: string,
+  response: Dispatcher.ResponseData<unknown>,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<unknown> {
+  let text: string;
+  try {
+    text = await response.body.text();
+  } catch (error) {
+    throw transportError(provider, error, timeoutMs, signal);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UpstreamError(`Provider '${provider}' sent a reply that is not valid JSON`, 0, {
+      cause: error,
+    });
+  }
+}
+
+/** Parse one SSE data payload as JSON; a malformed event is a bad upstream reply. */
+export function parseEventJson(provider: string, event: SseEvent): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(event.data);
+    if (typeof value === 'object' && value !== null) return value as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new UpstreamError(`Provider '${provider}' sent a stream event that is not valid JSON`, 0);
+}
+
+/**
+ * SSE events from a provider body. Transport errors midway become UpstreamError/UpstreamTimeoutError;
+ * a consumer that stops early destroys the body (and so frees or closes the socket).
+ */
+export async function* providerEvents(
+  provider: string,
+  body: Dispatcher.ResponseData<unknown>['body'],
+  timeoutMs: number,
+  signal: AbortSignal,
+): AsyncGenerator<SseEvent> {
+  try {
+    yield* parseSse(body);
+  } catch (error) {
+    throw transportError(provider, error, timeoutMs, signal);
+  } finally {
+    if (!body.destroyed) body.destroy();
+  }
+}
