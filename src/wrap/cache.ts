@@ -19,18 +19,21 @@ function thaw(value: unknown): unknown {
     : value;
 }
 
-/** Hand callers mutable copies of cached bodies and chunks. */
+/** Hand callers copies they may change: of cached (frozen) bodies, and of every stream chunk. */
 function copying(policy: CachePolicy): Policy<AiResult> {
   return {
     name: policy.name,
     async execute(ctx, next) {
       const result = await policy.execute(ctx, next);
       if (result.kind === 'json') return { ...result, body: thaw(result.body) };
+      // Chunks are shared by the recording, coalesced readers and the store: each caller gets copies.
       const chunks = result.chunks;
       return {
         ...result,
         chunks: (async function* () {
-          for await (const chunk of chunks) yield thaw(chunk);
+          for await (const chunk of chunks) {
+            yield chunk !== null && typeof chunk === 'object' ? structuredClone(chunk) : chunk;
+          }
         })(),
       };
     },

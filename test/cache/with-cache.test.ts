@@ -63,3 +63,15 @@ describe('withCache', () => {
     expect(cache.stats().requests).toMatchObject({ hit: 1, miss: 2 });
   });
 });
+
+describe('withCache stream copies', () => {
+  it('a caller changing chunks as it reads them does not change what is stored', async () => {
+    const create = withCache(async function* stream(_request: Req) {
+      yield { choices: [{ delta: { content: 'original' } }] };
+    } as unknown as (request: Req) => Promise<AsyncIterable<{ choices: { delta: { content: string } }[] }>>);
+    for await (const chunk of await create(ask('mutate', true))) chunk.choices[0]!.delta.content = 'changed';
+    const replay: unknown[] = [];
+    for await (const chunk of await create(ask('mutate', true))) replay.push(chunk);
+    expect(replay).toEqual([{ choices: [{ delta: { content: 'original' } }] }]);
+  });
+});
