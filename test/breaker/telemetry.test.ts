@@ -51,7 +51,7 @@ describe('telemetry', () => {
       expect(client.parentSpanContext?.spanId).toBe(request?.spanContext().spanId);
     }
 
-    const events = request?.events.map((e) => [e.name, e.attributes]) ?? [];
+    const events = request?.events.map((e) => [e.name, e.attributes ?? {}] as const) ?? [];
     expect(events.map(([name]) => name)).toEqual([
       'alchemist.retry',
       'alchemist.circuit_breaker.transition',
