@@ -10,7 +10,7 @@ describe('README cache section', () => {
     const example = readFileSync(new URL('./readme-example.ts', import.meta.url), 'utf8')
       .replaceAll("'../../src/index.ts'", "'alchemist-perf'")
       .replaceAll("'../../src/hono/index.ts'", "'alchemist-perf/hono'")
-      .replace(/\ndeclare function[^\n]*\n/, '\n')
+      .replace(/\n\ndeclare function[^\n]*\n/, '\n')
       .replace(/\nexport \{[^}]*\};\n$/, '\n')
       .trim();
     const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1]?.trim();
