@@ -107,7 +107,7 @@ describe('through Hono', () => {
       vi.useRealTimers();
     }
     expect(response.status).toBe(504);
-    expect((await response.json()).error.code).toBe('timeout_total');
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('timeout_total');
     expect(seen?.aborted).toBe(true);
   });
 
