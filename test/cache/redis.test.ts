@@ -6,6 +6,7 @@ import { aiCachePolicy } from '../../src/cache/policy.ts';
 import { createRedisConnection, type RedisConnection } from '../../src/redis/connection.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
 import { useTestTelemetry } from '../helpers/telemetry.ts';
+import { startProxy } from '../redis/proxy.ts';
 import { cacheApp, chat } from './app.ts';
 
 const telemetry = useTestTelemetry();
@@ -90,6 +91,33 @@ describe('cache on Redis', () => {
     expect(second.result).toBe('hit');
     expect(second.cacheStatus).toMatch(/^alchemist-perf; hit; ttl=\d+$/);
     expect(second.id).toBe(first.id);
+  });
+
+  it('bounds a hung Redis (connection open, no replies) to the command timeout, then fails fast', async () => {
+    const proxy = await startProxy(redis.port);
+    const hung = createRedisConnection({ url: proxy.url, commandTimeoutMs: 50, breakerCooldownMs: 200 });
+    try {
+      await until(() => hung.available, 'proxied connection');
+      const app = cacheApp(aiCachePolicy({ redis: hung, namespace: 'hung' }));
+      const id = await idOf(await app.post(chat('before')));
+      proxy.freeze();
+      const durations: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const started = performance.now();
+        const response = await app.post(chat(i % 2 ? 'before' : `new-${i}`));
+        durations.push(performance.now() - started);
+        expect(response.status).toBe(200);
+        if (i % 2) expect(await idOf(response)).toBe(id);
+      }
+      expect(Math.max(...durations)).toBeLessThan(250);
+      // The breaker opened: later requests skip Redis instead of waiting for it.
+      expect(hung.available).toBe(false);
+      proxy.thaw();
+      await until(() => hung.available, 'breaker closed again');
+    } finally {
+      await hung.close();
+      await proxy.close();
+    }
   });
 
   it('keeps answering correctly and fast while Redis is killed, and serves pre-outage entries after restart', async () => {
