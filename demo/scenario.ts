@@ -19,6 +19,8 @@ export interface ScenarioOptions {
   readonly models: readonly string[];
   /** A model with a tight outbound limit and concurrency (queue, then 503). */
   readonly tightModel: string;
+  /** A model allowing a couple of calls a minute (the rest: 503 overloaded). */
+  readonly overloadModel?: string;
   /** A model without fallbacks, whose breaker the failure episode opens. */
   readonly failingModel: string;
   /** A model with a fallback configured (the episode fails it too, the fallback answers). */
@@ -102,7 +104,9 @@ export async function cacheTraffic(options: ScenarioOptions, tally: Tally, round
   for (let round = 0; round < rounds; round++) {
     for (const [index, model] of options.models.entries()) {
       const popular = `What is the capital of country number ${index}?`;
-      await chat(options, tally, { key: options.proKey, model, prompt: popular });
+      // Popular prompts are asked again and again: the cache answers most of them.
+      for (let repeat = 0; repeat < 3; repeat++)
+        await chat(options, tally, { key: options.proKey, model, prompt: popular });
       await chat(options, tally, { key: options.proKey, model, prompt: unique('Tell me something new') });
       await chat(options, tally, {
         key: options.proKey,
@@ -130,27 +134,49 @@ export async function coalescedBurst(options: ScenarioOptions, tally: Tally, siz
   }
 }
 
-/** More requests than the small tier allows per minute or at once: 429 with Retry-After. */
+/**
+ * More requests than the small tier allows per minute or at once: 429 with Retry-After. In two waves a
+ * few seconds apart: Prometheus only sees a counter's increase between two scrapes, and the first
+ * wave creates the series.
+ */
 export async function tierBurst(options: ScenarioOptions, tally: Tally, size = 40): Promise<void> {
   const model = options.models[0]!;
-  await Promise.all(
-    Array.from({ length: size }, (_, index) =>
-      chat(options, tally, { key: options.freeKey, model, prompt: `burst ${index} ${unique('free')}` }),
-    ),
-  );
+  const wave = (count: number) =>
+    Promise.all(
+      Array.from({ length: count }, (_, index) =>
+        chat(options, tally, { key: options.freeKey, model, prompt: `burst ${index} ${unique('free')}` }),
+      ),
+    );
+  await wave(Math.ceil(size / 4));
+  await sleep(2_500);
+  await wave(size - Math.ceil(size / 4));
 }
 
-/** Concurrent distinct calls to the tightly limited model: some wait in its queue, overflow gets 503. */
+/**
+ * Concurrent distinct calls to the tightly limited model (some wait in its queue), and to the model
+ * allowing a couple of calls a minute (refused with 503 when the wait would be too long).
+ */
 export async function queuePressure(options: ScenarioOptions, tally: Tally, size = 24): Promise<void> {
-  await Promise.all(
-    Array.from({ length: size }, (_, index) =>
-      chat(options, tally, {
-        key: options.proKey,
-        model: options.tightModel,
-        prompt: `queue ${index} ${unique('tight')}`,
-      }),
-    ),
+  const calls = Array.from({ length: size }, (_, index) =>
+    chat(options, tally, {
+      key: options.proKey,
+      model: options.tightModel,
+      prompt: `queue ${index} ${unique('tight')}`,
+    }),
   );
+  const overload = options.overloadModel;
+  if (overload) {
+    for (let index = 0; index < 6; index++) {
+      calls.push(
+        chat(options, tally, {
+          key: options.proKey,
+          model: overload,
+          prompt: `overload ${index} ${unique('o')}`,
+        }),
+      );
+    }
+  }
+  await Promise.all(calls);
 }
 
 /**

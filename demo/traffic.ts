@@ -28,6 +28,7 @@ for (let round = 1; !stopping && (rounds === 0 || round <= rounds); round++) {
     freeKey: env('DEMO_FREE_KEY', 'demo-free-key-0001'),
     models: ['gpt-4o', 'gpt-4o-mini', 'claude-3-5-sonnet'],
     tightModel: 'claude-3-haiku',
+    overloadModel: 'claude-3-sonnet',
     failingModel: 'gpt-4o-mini',
     fallbackModel: 'gpt-4o',
     halfOpenAfterSeconds: Number(env('DEMO_HALF_OPEN_AFTER', '10')),

@@ -70,11 +70,12 @@ export function overview() {
       }),
       stat({
         title: 'Open breakers',
-        description: 'Breakers currently open or half-open (alchemist.circuit_breaker.state).',
+        description:
+          'Breakers currently open or half-open (alchemist.circuit_breaker.state is 1 for the current state).',
         queries: [
           {
             expr: orZero(
-              'count(alchemist_circuit_breaker_state{alchemist_circuit_breaker_state=~"open|half_open"} == 1)',
+              'sum(alchemist_circuit_breaker_state{alchemist_circuit_breaker_state=~"open|half_open"})',
             ),
           },
         ],

@@ -1,0 +1,299 @@
+/**
+ * Live check of every dashboard and alert: a real gateway (createGateway, configured from the demo's
+ * demo/alchemist.toml with local addresses) in front of the simulated provider and a real Redis; the
+ * demo scenario drives every decision (hits, misses, coalesced, bypass, streams, 429s, queueing, 503s,
+ * retries, fallbacks, a breaker opening and closing, Redis down and back); two real Prometheus servers
+ * scrape the gateway's /metrics every second. Then every panel query of every dashboard, every
+ * variable and every alert expression is evaluated through the Prometheus HTTP API, and must succeed
+ * AND return series, on both naming paths:
+ *
+ * - "direct": Prometheus scrapes the gateway's in-process exporter (names without unit suffixes);
+ * - "collector": the same scrape, but `metric_relabel_configs` rename every series the way the
+ *   collector's prometheus exporter names them (unit suffix before `_total`/`_bucket`: `_seconds`,
+ *   `_bytes`, `_ratio`, `_USD`; `{...}` units dropped). The renames are derived from the instruments'
+ *   units (INSTRUMENT_SPECS, runtime.ts), which the test checks against the exposition's `# UNIT`
+ *   lines; the unsuffixed names are gone from that Prometheus, so a query that only knows one path
+ *   fails there.
+ *
+ * The span_metrics connector's series (traces_span_metrics_*) exist only behind a real collector: their
+ * queries are checked to evaluate without error (their names by the static test, their results by
+ * promtool-free reasoning in the README), not to return data.
+ */
+
+import { parse as parseToml } from 'smol-toml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import {
+  cacheTraffic,
+  coalescedBurst,
+  failureEpisode,
+  newTally,
+  queuePressure,
+  type ScenarioOptions,
+  tierBurst,
+  upstreamThrottling,
+} from '../../demo/scenario.ts';
+import { resolveConfig } from '../../src/gateway/config/index.ts';
+import { createGateway, type Gateway, silentLogger } from '../../src/gateway/index.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { freePort } from '../helpers/ports.ts';
+import { type RedisServer, startRedis } from '../helpers/redis.ts';
+import { knownMetrics, SPAN_METRICS, seriesNames } from './naming.ts';
+import { type PrometheusServer, startPrometheus } from './prometheus-server.ts';
+import { alertRules, promPanelQueries, read, substitute, variableQueries } from './queries.ts';
+
+/** Alerts whose condition the scenario creates; the others are checked as measures only. */
+const FIRED_BY_SCENARIO = [
+  'AlchemistCircuitBreakerOpen',
+  'AlchemistRateLimitedRatioHigh',
+  'AlchemistRedisDegraded',
+  'AlchemistUpstreamErrorRatioHigh',
+];
+/** Each decision the scenario must produce, as a selector whose maximum must be above zero. */
+const DECISIONS: Record<string, string> = {
+  'cache hit': 'alchemist_cache_requests_total{alchemist_cache_result="hit"}',
+  'cache miss': 'alchemist_cache_requests_total{alchemist_cache_result="miss"}',
+  'coalesced call': 'alchemist_cache_requests_total{alchemist_cache_result="coalesced"}',
+  'cache bypass (no-store)': 'alchemist_cache_requests_total{alchemist_cache_result="bypass"}',
+  'tokens saved by hits': 'alchemist_cache_tokens_saved_total',
+  'tier rejection (429)': 'alchemist_ratelimit_requests_total{alchemist_ratelimit_result="rejected"}',
+  'queued call': 'alchemist_ratelimit_requests_total{alchemist_ratelimit_result="queued"}',
+  'queue full (503)': 'alchemist_request_duration_count{alchemist_outcome="overloaded"}',
+  'breaker open (503)': 'alchemist_request_duration_count{alchemist_outcome="circuit_open"}',
+  'breaker opened': 'alchemist_circuit_breaker_transitions_total{alchemist_circuit_breaker_state="open"}',
+  'breaker half-open':
+    'alchemist_circuit_breaker_transitions_total{alchemist_circuit_breaker_state="half_open"}',
+  'breaker closed again':
+    'alchemist_circuit_breaker_transitions_total{alchemist_circuit_breaker_state="closed"}',
+  retry: 'alchemist_retry_attempts_total',
+  fallback: 'alchemist_fallback_requests_total',
+  'upstream error': 'gen_ai_client_operation_duration_count{error_type!=""}',
+  'streamed call': 'gen_ai_client_operation_time_to_first_chunk_count',
+  'Redis down': '(1 - alchemist_store_available)',
+  cost: 'alchemist_cost_total',
+};
+/** Windows wide enough to hold the whole run (under a minute). */
+const DURATIONS = { rate: '5m', range: '5m', interval: '5s' };
+const SPAN_ONLY = new Set(SPAN_METRICS.flatMap((metric) => seriesNames(metric, 'collector')));
+const spanOnly = (expr: string) => [...SPAN_ONLY].some((name) => expr.includes(name.replace(/_bucket$/, '')));
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+/** `metric_relabel_configs` renaming in-process names to the collector's (only those that differ). */
+function collectorRenames() {
+  const rules = [];
+  for (const metric of knownMetrics()) {
+    const from = seriesNames(metric, 'in-process');
+    const to = seriesNames(metric, 'collector');
+    if (from[0] === to[0]) continue;
+    if (metric.kind === 'histogram') {
+      const base = from[0]!.replace(/_bucket$/, '');
+      const target = to[0]!.replace(/_bucket$/, '');
+      rules.push({
+        source_labels: ['__name__'],
+        regex: `${base}_(bucket|sum|count)`,
+        target_label: '__name__',
+        replacement: `${target}_$1`,
+      });
+    } else {
+      rules.push({
+        source_labels: ['__name__'],
+        regex: from[0]!,
+        target_label: '__name__',
+        replacement: to[0]!,
+      });
+    }
+  }
+  return rules;
+}
+
+function prometheusConfig(target: string, relabel: unknown[] | undefined): string {
+  return stringify({
+    global: { scrape_interval: '1s', evaluation_interval: '1s' },
+    scrape_configs: [
+      {
+        job_name: 'alchemist-perf',
+        scrape_interval: '1s',
+        scrape_timeout: '900ms',
+        static_configs: [{ targets: [target] }],
+        ...(relabel ? { metric_relabel_configs: relabel } : {}),
+      },
+    ],
+  });
+}
+
+describe('dashboards and alerts on a live gateway', () => {
+  let redis: RedisServer | undefined;
+  let simulator: Simulator | undefined;
+  let gateway: Gateway | undefined;
+  let metricsUrl = '';
+  let gatewayUrl = '';
+  const prometheus: Record<'direct' | 'collector', PrometheusServer | undefined> = {
+    direct: undefined,
+    collector: undefined,
+  };
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    simulator = await startSimulator({ latencyMs: 30, jitterMs: 20, chunkDelayMs: 2 });
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    // The demo's config, with this machine's addresses and a 1 s half-open delay.
+    const file = parseToml(read('demo/alchemist.toml')) as Record<string, Record<string, unknown>>;
+    file.server = { ...file.server, host: '127.0.0.1', port };
+    file.cache = { ...file.cache, redis_url: redis.url };
+    const providers = file.providers as Record<string, Record<string, unknown>>;
+    providers.openai!.base_url = `${simulator.url}/v1`;
+    providers.anthropic!.base_url = simulator.url;
+    file.breaker = { ...file.breaker, half_open_after: 1, timeout: 5 };
+    file.telemetry = {
+      prometheus_port: metricsPort,
+      prometheus_host: '127.0.0.1',
+      service_name: 'alchemist-perf',
+    };
+    const config = resolveConfig(
+      file,
+      { OPENAI_API_KEY: 'sim-key', ANTHROPIC_API_KEY: 'sim-key' },
+      'demo/alchemist.toml',
+    );
+    gateway = await createGateway(config, { localAdminToken: false, logger: silentLogger });
+    gatewayUrl = (await gateway.start()).url;
+    metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    const target = `127.0.0.1:${metricsPort}`;
+    prometheus.direct = await startPrometheus('direct', prometheusConfig(target, undefined));
+    prometheus.collector = await startPrometheus('collector', prometheusConfig(target, collectorRenames()));
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([prometheus.direct?.stop(), prometheus.collector?.stop()]);
+    await gateway?.stop();
+    await simulator?.close();
+    await redis?.stop();
+  }, 30_000);
+
+  it('every panel, variable and alert returns series on both naming paths', {
+    timeout: 120_000,
+  }, async () => {
+    const direct = prometheus.direct!;
+    const startedAt = Math.floor(Date.now() / 1000) - 1;
+    const log: string[] = [];
+    const options: ScenarioOptions = {
+      gatewayUrl,
+      simulatorUrl: simulator!.url,
+      proKey: 'demo-pro-key-0001',
+      freeKey: 'demo-free-key-0001',
+      models: ['gpt-4o', 'gpt-4o-mini', 'claude-3-5-sonnet'],
+      tightModel: 'claude-3-haiku',
+      overloadModel: 'claude-3-sonnet',
+      failingModel: 'gpt-4o-mini',
+      fallbackModel: 'gpt-4o',
+      halfOpenAfterSeconds: 1,
+      timeoutMs: 15_000,
+      log: (line) => log.push(line),
+    };
+    const tally = newTally();
+    await cacheTraffic(options, tally, 2);
+    await coalescedBurst(options, tally);
+    await tierBurst(options, tally);
+    await queuePressure(options, tally);
+    await upstreamThrottling(options, tally);
+    await failureEpisode(options, tally);
+
+    // Redis down: requests keep succeeding, the store gauge drops to 0; then it comes back.
+    await redis!.kill();
+    await cacheTraffic(options, tally, 1);
+    await waitFor(
+      'store unavailable in Prometheus',
+      async () => (await direct.query('min(alchemist_store_available) == 0')).length > 0,
+    );
+    await redis!.restart();
+    await waitFor(
+      'store available again',
+      async () => {
+        await cacheTraffic(options, tally, 1);
+        return (await direct.query('min(alchemist_store_available) == 1')).length > 0;
+      },
+      20_000,
+    );
+    log.push(`statuses ${JSON.stringify(tally.statuses)} cache ${JSON.stringify(tally.cache)}`);
+
+    // Every series a query needs has at least two samples (rates) after three more scrapes.
+    await sleep(3_500);
+    const endedAt = Math.floor(Date.now() / 1000);
+    const failures: string[] = [];
+
+    // The scenario really exercised every decision (otherwise "returns series" proves little).
+    for (const [decision, selector] of Object.entries(DECISIONS)) {
+      const expr = `sum(max_over_time((${selector})[5m:1s])) > 0`;
+      if ((await direct.query(expr).catch(() => [])).length === 0) {
+        failures.push(`the scenario did not produce: ${decision} (${selector})`);
+      }
+    }
+
+    for (const [path, server] of Object.entries(prometheus) as ['direct' | 'collector', PrometheusServer][]) {
+      for (const query of promPanelQueries()) {
+        const expr = substitute(query.expr, DURATIONS);
+        const where = `[${path}] ${query.dashboard} / ${query.panel} (${query.refId})`;
+        try {
+          const result = await server.query(expr);
+          if (result.length === 0 && !spanOnly(expr)) failures.push(`${where}: no series\n    ${expr}`);
+        } catch (error) {
+          failures.push(`${where}: ${(error as Error).message}`);
+        }
+      }
+      for (const variable of variableQueries()) {
+        const expr = `count by (${variable.label}) (${variable.selector})`;
+        const result = await server.query(expr).catch(() => []);
+        if (result.length === 0)
+          failures.push(`[${path}] ${variable.dashboard} $${variable.name}: no values`);
+      }
+      for (const rule of alertRules()) {
+        try {
+          if ((await server.query(rule.measure)).length === 0) {
+            failures.push(
+              `[${path}] alert ${rule.alert}: its measure returns no series\n    ${rule.measure}`,
+            );
+          }
+          if (FIRED_BY_SCENARIO.includes(rule.alert)) {
+            const fired = await server.queryRange(rule.expr, startedAt, endedAt, 1);
+            if (fired.length === 0)
+              failures.push(`[${path}] alert ${rule.alert}: condition never true during the run`);
+          }
+        } catch (error) {
+          failures.push(`[${path}] alert ${rule.alert}: ${(error as Error).message}`);
+        }
+      }
+    }
+    expect(failures, `scenario: ${log.join('; ')}`).toEqual([]);
+  });
+
+  it('the collector path really renames: suffixed names only, derived from the units the exporter declares', async () => {
+    const collector = prometheus.collector!;
+    expect(await collector.query('count({__name__="alchemist_request_duration_count"})')).toEqual([]);
+    expect(
+      (await collector.query('count({__name__="alchemist_request_duration_seconds_count"})')).length,
+    ).toBe(1);
+    expect(
+      (await prometheus.direct!.query('count({__name__="alchemist_request_duration_count"})')).length,
+    ).toBe(1);
+    // The units used for the renames are the ones in the exposition (`# UNIT name unit`).
+    const exposition = await (await fetch(metricsUrl)).text();
+    const declared = new Map([...exposition.matchAll(/^# UNIT (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+    let compared = 0;
+    for (const metric of knownMetrics()) {
+      const name = seriesNames(metric, 'in-process')[0]!.replace(/_bucket$/, '');
+      const unit = declared.get(name);
+      if (unit === undefined) continue;
+      expect(unit, name).toBe(metric.unit);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(10);
+  });
+});
