@@ -11,6 +11,7 @@ import { createIdentify } from './identity.ts';
 import type { Logger } from './log.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
 import { proxyCall } from './proxy.ts';
+import { chatRequestGuard } from './validate.ts';
 
 /** Provider response headers the outbound limiter reads but clients must not see (they describe our provider account). */
 const PROVIDER_ONLY_HEADERS = /^(x-ratelimit-|anthropic-ratelimit-|retry-after-ms$)/i;
@@ -22,7 +23,7 @@ export interface GatewayAppDeps extends AdminSources {
 
 /**
  * The gateway's Hono app, composed only from the public middleware and a proxy handler:
- * bodyLimit (413) → aiContext (400/401, request span and metrics) → aiRateLimit (429) → aiCache →
+ * bodyLimit (413) → chatRequestGuard (400) → aiContext (400/401, request span and metrics) → aiRateLimit (429) → aiCache →
  * aiHandler(proxy, [resilience: retries, breakers (503), timeouts (504), fallbacks, per-model limits]).
  */
 export function createGatewayApp(deps: GatewayAppDeps): Hono {
@@ -85,6 +86,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
       onError: () => new PayloadTooLargeError(config.server.maxBodyBytes).getResponse(),
     }),
   );
+  app.use(route, chatRequestGuard());
   app.use(
     route,
     aiContext({

@@ -49,7 +49,10 @@ function tiersOf(file: ConfigFile): Record<string, TierConfig> {
 function providersOf(file: ConfigFile, env: Env, simulated: boolean): Record<string, ProviderConfig> {
   const declared = file.providers ?? {};
   const providers: Record<string, ProviderConfig> = {};
-  const names = new Set([...Object.keys(BUILTIN_PROVIDERS), ...Object.keys(declared)]);
+  // Declared providers replace the built-in ones; without any, OpenAI and Anthropic are predefined.
+  const names = new Set(
+    Object.keys(declared).length > 0 ? Object.keys(declared) : Object.keys(BUILTIN_PROVIDERS),
+  );
   for (const name of names) {
     const builtin = BUILTIN_PROVIDERS[name as keyof typeof BUILTIN_PROVIDERS];
     const entry = declared[name];

@@ -1,0 +1,55 @@
+import type { MiddlewareHandler } from 'hono';
+import { BadRequestError } from '../core/errors.ts';
+
+/** Deepest JSON nesting accepted. Real chat requests (tools, JSON schemas) stay far below it. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Nesting depth of a parsed JSON value, iteratively (a deep value must not overflow our stack). */
+export function jsonDepth(value: unknown, limit = Number.POSITIVE_INFINITY): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * Gateway-side request checks before the policies see the body: bounded nesting (a 20,000-level
+ * array parses, but re-serialising it for the cache key or the upstream would overflow the stack),
+ * and a non-empty `messages` array (what every chat provider requires). Invalid JSON and a missing
+ * model are left to `aiContext()`, which answers them with its own 400s.
+ */
+export function chatRequestGuard(): MiddlewareHandler {
+  return async function chatRequestGuard(c, next) {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return next();
+    }
+    if (jsonDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+      throw new BadRequestError(`Request body nests deeper than ${MAX_JSON_DEPTH} levels`, 'too_deep');
+    }
+    if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+      const messages = (body as Record<string, unknown>).messages;
+      if (!Array.isArray(messages) || messages.length === 0) {
+        throw new BadRequestError("'messages' must be a non-empty array", 'invalid_messages');
+      }
+      for (const [index, message] of messages.entries()) {
+        const role = (message as Record<string, unknown> | null)?.role;
+        if (typeof message !== 'object' || message === null || typeof role !== 'string') {
+          throw new BadRequestError(
+            `messages[${index}] must be an object with a string 'role'`,
+            'invalid_messages',
+          );
+        }
+      }
+    }
+    return next();
+  };
+}
