@@ -1,16 +1,21 @@
 import type { Clock } from '../core/clock.ts';
 import type { Next, Policy } from '../core/compose.ts';
 import type { CallContext } from '../core/context.ts';
+import { isCircuitOpenError, isOverloadedError } from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
 import { observeStream } from '../core/result.ts';
-import { ATTR_GEN_AI_REQUEST_MODEL } from '../telemetry/semconv.ts';
+import {
+  ATTR_BREAKER_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+} from '../telemetry/semconv.ts';
 import { addSpanEvent } from '../telemetry/spans.ts';
 import type { Bulkheads } from './bulkhead.ts';
 import type { BreakerPermit } from './circuit.ts';
 import { resultFailureReasonOf } from './classify.ts';
 import type { BreakerRegistry, Verdict } from './registry.ts';
 import { acquirePermits, settlePermits } from './registry.ts';
-import { EVENT_TIMEOUT } from './telemetry.ts';
+import { EVENT_BULKHEAD_REJECTED, EVENT_REJECTED, EVENT_TIMEOUT } from './telemetry.ts';
 import type { AttemptTimeouts } from './timeout.ts';
 import { runWithTimeouts } from './timeout.ts';
 
@@ -49,7 +54,18 @@ export function runAttempt(
     });
 
   const body = async () => {
-    const permits = acquirePermits(settings.breakers.breakersFor(ctx.provider, ctx.model), ctx.span);
+    let permits: BreakerPermit[];
+    try {
+      permits = acquirePermits(settings.breakers.breakersFor(ctx.provider, ctx.model), ctx.span);
+    } catch (error) {
+      if (isCircuitOpenError(error)) {
+        addSpanEvent(ctx.span, EVENT_REJECTED, {
+          [ATTR_BREAKER_NAME]: error.breaker,
+          'alchemist.circuit_breaker.retry_after_s': error.retryAfter ?? 0,
+        });
+      }
+      throw error;
+    }
     let result: AiResult;
     try {
       result = await settings.perAttempt.execute({ ...ctx, signal: policySignal }, (inner) =>
@@ -64,7 +80,14 @@ export function runAttempt(
     return watchStream(settings, ctx, result, permits);
   };
 
-  if (settings.bulkheads) return settings.bulkheads.run(ctx.provider, ctx.signal, body);
+  if (settings.bulkheads) {
+    return settings.bulkheads.run(ctx.provider, ctx.signal, body).catch((error: unknown) => {
+      if (isOverloadedError(error)) {
+        addSpanEvent(ctx.span, EVENT_BULKHEAD_REJECTED, { [ATTR_GEN_AI_PROVIDER_NAME]: ctx.provider });
+      }
+      throw error;
+    });
+  }
   return body().then(({ value }) => value);
 }
 
