@@ -31,14 +31,19 @@ export interface AcquireResult {
   readonly inFlight: number;
 }
 
+/** What to give back when a call ends: its concurrency lease and/or a bucket correction. */
+export interface SettleRequest {
+  /** Refund (`delta > 0`) or charge more (`delta < 0`, may go into debt). */
+  readonly bucket?: { readonly key: string; readonly spec: BucketSpec; readonly delta: number };
+  readonly lease?: { readonly key: string; readonly leaseId: string };
+}
+
 /**
  * Where buckets and concurrency leases live: this process (`LocalBackend`) or Redis
  * (`RedisBackend`). `acquire` is atomic: either every bucket and the slot are taken, or nothing is.
  */
 export interface LimiterBackend {
   acquire(request: AcquireRequest): AcquireResult | Promise<AcquireResult>;
-  /** Give back (`delta > 0`) or charge more (`delta < 0`, may go into debt) after the call settled. */
-  adjust(key: string, spec: BucketSpec, delta: number): BucketSnapshot | Promise<BucketSnapshot>;
-  /** End a concurrency lease. */
-  release(key: string, leaseId: string): void | Promise<void>;
+  /** End a call in one step: release its lease, correct its bucket. Returns the bucket's new state. */
+  settle(request: SettleRequest): BucketSnapshot | undefined | Promise<BucketSnapshot | undefined>;
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.ts';
-import type { AcquireRequest, AcquireResult, LimiterBackend } from './backend.ts';
+import type { AcquireRequest, AcquireResult, LimiterBackend, SettleRequest } from './backend.ts';
 import type { BucketSnapshot, BucketSpec } from './bucket.ts';
 import { refill, snapshot } from './bucket.ts';
 
@@ -76,18 +76,18 @@ export class LocalBackend implements LimiterBackend {
       : { allowed: true, buckets: snapshots, inFlight };
   }
 
-  adjust(key: string, spec: BucketSpec, delta: number): BucketSnapshot {
+  settle(request: SettleRequest): BucketSnapshot | undefined {
+    const { lease, bucket } = request;
+    if (lease) {
+      const set = this.#leases.get(lease.key);
+      set?.delete(lease.leaseId);
+      if (set?.size === 0) this.#leases.delete(lease.key);
+    }
+    if (!bucket) return undefined;
     const now = this.#clock.now();
-    const level = Math.min(spec.capacity, this.#level(key, spec, now) + delta);
-    this.#levels.set(key, { tokens: level, at: now, spec });
-    return snapshot(spec, level, 0);
-  }
-
-  release(key: string, leaseId: string): void {
-    const set = this.#leases.get(key);
-    if (!set) return;
-    set.delete(leaseId);
-    if (set.size === 0) this.#leases.delete(key);
+    const level = Math.min(bucket.spec.capacity, this.#level(bucket.key, bucket.spec, now) + bucket.delta);
+    this.#levels.set(bucket.key, { tokens: level, at: now, spec: bucket.spec });
+    return snapshot(bucket.spec, level, 0);
   }
 
   #sweep(now: number): void {

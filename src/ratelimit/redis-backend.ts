@@ -1,6 +1,6 @@
 import type { RedisConnection } from '../redis/connection.ts';
-import type { AcquireRequest, AcquireResult, LimiterBackend } from './backend.ts';
-import type { BucketSnapshot, BucketSpec } from './bucket.ts';
+import type { AcquireRequest, AcquireResult, LimiterBackend, SettleRequest } from './backend.ts';
+import type { BucketSnapshot } from './bucket.ts';
 import { snapshot } from './bucket.ts';
 
 /**
@@ -67,8 +67,14 @@ end
 return out
 `;
 
-/** Refund or charge one bucket. KEYS[1]; ARGV capacity, perWindow, windowMs, delta. Returns the level. */
-export const ADJUST_SCRIPT = `
+/**
+ * End a call in one round trip: release its lease (KEYS[2], ARGV[5] id, when given) and refund or
+ * charge its bucket (KEYS[1], ARGV capacity, perWindow, windowMs, delta; when ARGV[1] ~= ''). Returns
+ * the bucket's level, or false.
+ */
+export const SETTLE_SCRIPT = `
+if ARGV[5] ~= '' then redis.call('ZREM', KEYS[2], ARGV[5]) end
+if ARGV[1] == '' then return false end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local cap = tonumber(ARGV[1])
@@ -124,16 +130,19 @@ export class RedisBackend implements LimiterBackend {
     return { allowed, denied: deniedCode === 2 ? 'concurrency' : 'tier', buckets: snapshots, inFlight };
   }
 
-  async adjust(key: string, spec: BucketSpec, delta: number): Promise<BucketSnapshot> {
-    const level = await this.#redis.evalScript(
-      ADJUST_SCRIPT,
-      [key],
-      [spec.capacity, spec.perWindow, spec.windowMs, delta],
-    );
-    return snapshot(spec, Number(level), 0);
-  }
-
-  async release(key: string, leaseId: string): Promise<void> {
-    await this.#redis.run((client) => client.zRem(key, leaseId));
+  async settle(request: SettleRequest): Promise<BucketSnapshot | undefined> {
+    const { bucket, lease } = request;
+    const keys = [bucket?.key ?? lease?.key ?? '', lease?.key ?? bucket?.key ?? ''];
+    const args = bucket
+      ? [
+          bucket.spec.capacity,
+          bucket.spec.perWindow,
+          bucket.spec.windowMs,
+          bucket.delta,
+          lease?.leaseId ?? '',
+        ]
+      : ['', '', '', '', lease?.leaseId ?? ''];
+    const level = await this.#redis.evalScript(SETTLE_SCRIPT, keys, args);
+    return bucket && typeof level === 'string' ? snapshot(bucket.spec, Number(level), 0) : undefined;
   }
 }

@@ -25,7 +25,7 @@ import {
   ATTR_TIER_TOKENS_RESERVED,
   ATTR_TIER_TOKENS_SETTLED,
 } from './attributes.ts';
-import type { BucketRequest } from './backend.ts';
+import type { BucketRequest, SettleRequest } from './backend.ts';
 import type { BucketSnapshot } from './bucket.ts';
 import { formatState, HEADER_POLICY, HEADER_STATE } from './headers.ts';
 import type { RateLimiterState } from './limiter.ts';
@@ -177,24 +177,26 @@ export function tierRateLimitPolicy(options: TierRateLimitOptions): TierRateLimi
       if (used.maxConcurrent === undefined && !(used.tokens && estimate)) return next(ctx);
       const tokensAt = used.bucketNames.indexOf('tokens');
       return runAndSettle(ctx, next, async (outcome) => {
-        if (used.maxConcurrent !== undefined) {
-          try {
-            await backend.release(`${keyBase}c`, leaseId);
-          } catch {
-            // A lost release expires with its lease (leaseTtlMs).
-          }
+        const lease = used.maxConcurrent === undefined ? undefined : { key: `${keyBase}c`, leaseId };
+        let bucket: SettleRequest['bucket'];
+        if (used.tokens && estimate) {
+          const fromCache = SERVED_FROM_CACHE.has(ctx.decisions.cacheResult ?? '');
+          const actual =
+            fromCache || !outcome.produced ? 0 : actualTokens(outcome.usage, estimate, outcome.outputText);
+          setSpanAttributes(ctx.span, { [ATTR_TIER_TOKENS_SETTLED]: actual });
+          if (reserved !== actual)
+            bucket = { key: `${keyBase}t`, spec: used.tokens, delta: reserved - actual };
         }
-        if (!used.tokens || !estimate) return;
-        const fromCache = SERVED_FROM_CACHE.has(ctx.decisions.cacheResult ?? '');
-        const actual =
-          fromCache || !outcome.produced ? 0 : actualTokens(outcome.usage, estimate, outcome.outputText);
-        setSpanAttributes(ctx.span, { [ATTR_TIER_TOKENS_SETTLED]: actual });
-        const delta = reserved - actual;
-        if (delta === 0) return;
-        const after = await backend.adjust(`${keyBase}t`, used.tokens, delta);
-        // JSON answers are settled before they are returned, so their headers show the settled level.
-        snapshots[tokensAt] = after;
-        Object.assign(ctx.decisions.headers, headers());
+        if (!lease && !bucket) return;
+        // One round trip in Redis mode; a lost release expires with its lease (leaseTtlMs).
+        const after = await backend.settle(
+          lease && bucket ? { lease, bucket } : lease ? { lease } : { bucket },
+        );
+        if (after) {
+          // JSON answers are settled before they are returned, so their headers show the settled level.
+          snapshots[tokensAt] = after;
+          Object.assign(ctx.decisions.headers, headers());
+        }
       });
     },
   };
