@@ -98,8 +98,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   let failed = 0;
   for (const [index, scenario] of selected.entries()) {
     progress.scenario(index + 1, selected.length, scenario.title);
-    const scope = new Scope(cpuProfileDir ? { cpuProfileDir } : {});
-    const bench = new Bench(settings);
+    const scope = new Scope();
+    const bench = new Bench(settings, scenario.id);
     try {
       results.push(await scenario.run(bench, scope));
     } catch (error) {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Pool } from 'undici';
 import { createPool, type LoadResult, runLoad } from './driver.ts';
 import type { SystemProcess } from './processes.ts';
@@ -12,7 +13,7 @@ export interface RunSettings {
   readonly durationMs: number;
   /** Rounds per scenario; systems are measured interleaved, round by round, and medians reported. */
   readonly rounds: number;
-  /** Write V8 CPU profiles of the systems under test here (`--cpu-prof`). */
+  /** Write V8 CPU profiles of the measured windows here (`--cpu-prof`), one per system and round. */
   readonly cpuProfileDir?: string;
   readonly progress: Progress;
 }
@@ -39,12 +40,15 @@ interface Round {
 /** Keeps each target's connection pool and prompt sequence across phases and rounds. */
 export class Bench {
   readonly settings: RunSettings;
+  /** The scenario being measured (names the profile files). */
+  readonly scenario: string;
   readonly #pools = new Map<string, Pool>();
   readonly #nextIndex = new Map<string, number>();
   readonly #rounds = new Map<string, Round[]>();
 
-  constructor(settings: RunSettings) {
+  constructor(settings: RunSettings, scenario = 'bench') {
     this.settings = settings;
+    this.scenario = scenario;
   }
 
   #pool(target: Target): Pool {
@@ -77,11 +81,14 @@ export class Bench {
 
   /** Warm up, then measure one window with the server's CPU and RSS read before and after. */
   async measure(target: Target): Promise<LoadResult> {
-    const { progress, warmupMs, durationMs } = this.settings;
+    const { progress, warmupMs, durationMs, cpuProfileDir } = this.settings;
     if (warmupMs > 0) await this.drive(target, warmupMs);
-    const before = await target.system.stats();
+    const round = this.#rounds.get(target.name)?.length ?? 0;
+    const profileTo =
+      cpuProfileDir && join(cpuProfileDir, `${this.scenario}.${target.name}.r${round + 1}.cpuprofile`);
+    const before = await target.system.stats(profileTo ? 'start' : undefined);
     const load = await this.drive(target, durationMs);
-    const after = await target.system.stats();
+    const after = await target.system.stats(profileTo ? { stopTo: profileTo } : undefined);
     const cpuUs = after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs;
     const list = this.#rounds.get(target.name) ?? [];
     list.push({ load, cpuUs, rssBytes: after.rssBytes });

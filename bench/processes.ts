@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ChildStats, FromChild, SystemSpec, ToChild } from './protocol.ts';
+import type { ChildStats, FromChild, ProfileAction, SystemSpec, ToChild } from './protocol.ts';
 
 const SERVER_ENTRY = fileURLToPath(new URL('./server.ts', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
@@ -13,15 +13,13 @@ export interface SystemProcess {
   readonly pid: number;
   /** RSS right after start, before any load: what the process costs empty (Node + modules). */
   readonly idleRssBytes: number;
-  /** CPU, RSS and heap of the server process right now. */
-  stats(): Promise<ChildStats>;
+  /** CPU, RSS and heap of the server process right now; optionally start or stop its CPU profiler. */
+  stats(profile?: ProfileAction): Promise<ChildStats>;
   /** Ask it to exit (writing its CPU profile if profiling), SIGKILL after a grace period. */
   stop(): Promise<void>;
 }
 
 export interface SpawnOptions {
-  /** Write a V8 CPU profile (`--cpu-prof`) of this process into this directory. */
-  readonly cpuProfileDir?: string;
   /** Extra environment (e.g. OTEL_* for the pack). */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -51,14 +49,7 @@ export function spawnSystem(
   options: SpawnOptions = {},
 ): Promise<SystemProcess> {
   installExitHook();
-  const flags = options.cpuProfileDir
-    ? [
-        '--cpu-prof',
-        `--cpu-prof-dir=${options.cpuProfileDir}`,
-        `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`,
-      ]
-    : [];
-  const child = spawn(process.execPath, [...flags, SERVER_ENTRY, JSON.stringify(spec)], {
+  const child = spawn(process.execPath, [SERVER_ENTRY, JSON.stringify(spec)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...options.env },
   });
@@ -99,7 +90,7 @@ export function spawnSystem(
       } else if (message.type === 'ready') {
         clearTimeout(timer);
         child.off('message', onMessage);
-        const stats = (): Promise<ChildStats> =>
+        const stats = (profile?: ProfileAction): Promise<ChildStats> =>
           new Promise((done, fail) => {
             const id = nextId++;
             const timeout = setTimeout(() => {
@@ -110,9 +101,9 @@ export function spawnSystem(
               clearTimeout(timeout);
               done(stats);
             });
-            child.send({ type: 'stats', id } satisfies ToChild);
+            child.send((profile ? { type: 'stats', id, profile } : { type: 'stats', id }) satisfies ToChild);
           });
-        stats().then(
+        stats(undefined).then(
           (idle) =>
             resolve({
               name,

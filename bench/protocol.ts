@@ -20,7 +20,15 @@ export type SystemSpec =
       readonly otlpEndpoint?: string;
     };
 
-export type ToChild = { readonly type: 'stats'; readonly id: number } | { readonly type: 'stop' };
+/**
+ * `stats` reads CPU and memory; with `profile` it also starts the V8 CPU profiler (after reading), or
+ * stops it (after reading, so writing the profile is not billed to the window) and saves it to a file.
+ */
+export type ProfileAction = 'start' | { readonly stopTo: string };
+
+export type ToChild =
+  | { readonly type: 'stats'; readonly id: number; readonly profile?: ProfileAction }
+  | { readonly type: 'stop' };
 
 export interface ChildStats {
   /** `process.cpuUsage()` in microseconds. */

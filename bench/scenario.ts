@@ -21,8 +21,8 @@ export class Scope {
     this.#options = options;
   }
 
-  async spawn(name: string, spec: SystemSpec, profile = true): Promise<SystemProcess> {
-    const system = await spawnSystem(name, spec, profile ? this.#options : {});
+  async spawn(name: string, spec: SystemSpec): Promise<SystemProcess> {
+    const system = await spawnSystem(name, spec, this.#options);
     this.#systems.push(system);
     return system;
   }

@@ -5,7 +5,9 @@
  *
  * Usage (by the harness): node bench/server.ts '<SystemSpec JSON>'
  */
-import type { FromChild, SystemSpec, ToChild } from './protocol.ts';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import type { FromChild, ProfileAction, SystemSpec, ToChild } from './protocol.ts';
 import type { Running } from './systems/listen.ts';
 
 function send(message: FromChild): void {
@@ -40,13 +42,31 @@ async function stop(): Promise<void> {
   }
 }
 
-process.on('message', (message: ToChild) => {
+let profiler: Session | undefined;
+
+/** Profile only the measured window (not start-up or warm-up), through the inspector. */
+async function profile(action: ProfileAction): Promise<void> {
+  if (action === 'start') {
+    profiler ??= new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+    return;
+  }
+  if (!profiler) return;
+  const { profile: result } = await profiler.post('Profiler.stop');
+  writeFileSync(action.stopTo, JSON.stringify(result));
+  profiler.disconnect();
+}
+
+process.on('message', async (message: ToChild) => {
   if (message.type === 'stop') {
     void stop();
     return;
   }
   const cpu = process.cpuUsage();
   const memory = process.memoryUsage();
+  if (message.profile) await profile(message.profile);
   send({
     type: 'stats',
     id: message.id,

@@ -14,8 +14,8 @@ export const connections: Scenario = {
   id: 'connections',
   title: '1000 connections, 10k cache entries',
   async run(bench, scope) {
-    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: LATENCY_MS }, false);
-    const sink = await scope.spawn('otlp-sink', { kind: 'sink' }, false);
+    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: LATENCY_MS });
+    const sink = await scope.spawn('otlp-sink', { kind: 'sink' });
     const upstream = simulator.url;
     const proxy = await scope.spawn('bare-undici', { kind: 'proxy', upstream, client: 'undici' });
     const pack = await scope.spawn('pack', {

@@ -25,8 +25,8 @@ export const hitPath: Scenario = {
   id: 'hit-path',
   title: 'cache-hit path vs bare fixed-response handler',
   async run(bench, scope) {
-    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 }, false);
-    const sink = await scope.spawn('otlp-sink', { kind: 'sink' }, false);
+    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 });
+    const sink = await scope.spawn('otlp-sink', { kind: 'sink' });
     const pack = await scope.spawn('pack', {
       kind: 'pack',
       upstream: simulator.url,

@@ -12,8 +12,8 @@ export const missOverhead: Scenario = {
   id: 'miss-overhead',
   title: 'miss-path overhead vs bare Hono proxies',
   async run(bench, scope) {
-    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 }, false);
-    const sink = await scope.spawn('otlp-sink', { kind: 'sink' }, false);
+    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 });
+    const sink = await scope.spawn('otlp-sink', { kind: 'sink' });
     const upstream = simulator.url;
     const bareFetch = await scope.spawn('bare-fetch', { kind: 'proxy', upstream, client: 'fetch' });
     const bareUndici = await scope.spawn('bare-undici', { kind: 'proxy', upstream, client: 'undici' });

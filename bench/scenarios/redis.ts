@@ -14,8 +14,8 @@ export const redisVsMemory: Scenario = {
   async run(bench, scope) {
     const redis = await startRedis();
     scope.defer(() => redis.stop());
-    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 }, false);
-    const sink = await scope.spawn('otlp-sink', { kind: 'sink' }, false);
+    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 });
+    const sink = await scope.spawn('otlp-sink', { kind: 'sink' });
     const upstream = simulator.url;
     const memory = await scope.spawn('memory', {
       kind: 'pack',

@@ -13,8 +13,8 @@ export const standardVsEnhanced: Scenario = {
   id: 'standard-vs-enhanced',
   title: 'standard vs enhanced (seed workload)',
   async run(bench, scope) {
-    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: LATENCY_MS }, false);
-    const sink = await scope.spawn('otlp-sink', { kind: 'sink' }, false);
+    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: LATENCY_MS });
+    const sink = await scope.spawn('otlp-sink', { kind: 'sink' });
     const standard = await scope.spawn('standard', {
       kind: 'proxy',
       upstream: simulator.url,

@@ -19,7 +19,7 @@ export const streaming: Scenario = {
       latencyMs: LATENCY_MS,
       chunkDelayMs: CHUNK_DELAY_MS,
     });
-    const sink = await scope.spawn('otlp-sink', { kind: 'sink' }, false);
+    const sink = await scope.spawn('otlp-sink', { kind: 'sink' });
     const upstream = simulator.url;
     const proxy = await scope.spawn('bare-undici', { kind: 'proxy', upstream, client: 'undici' });
     const pack = await scope.spawn('pack', { kind: 'pack', upstream, cache: true, otlpEndpoint: sink.url });

@@ -12,8 +12,8 @@ export const telemetryCost: Scenario = {
   id: 'telemetry',
   title: 'telemetry on vs off',
   async run(bench, scope) {
-    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 }, false);
-    const sink = await scope.spawn('otlp-sink', { kind: 'sink' }, false);
+    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 });
+    const sink = await scope.spawn('otlp-sink', { kind: 'sink' });
     const upstream = simulator.url;
     const off = await scope.spawn('telemetry-off', { kind: 'pack', upstream, cache: true });
     const on = await scope.spawn('telemetry-on', {
