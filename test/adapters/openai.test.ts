@@ -4,9 +4,10 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { Stream } from 'openai/streaming';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { wrapOpenAI } from '../../src/adapters/openai.ts';
+import { guardChunks } from '../../src/adapters/openai-stream.ts';
 import { createResilience } from '../../src/breaker/resilience.ts';
 import { aiCachePolicy } from '../../src/cache/index.ts';
-import { isCircuitOpenError } from '../../src/core/errors.ts';
+import { isCircuitOpenError, isUpstreamError } from '../../src/core/errors.ts';
 import type { Simulator } from '../../src/simulator/index.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { useTestTelemetry } from '../helpers/telemetry.ts';
@@ -194,5 +195,40 @@ describe('wrapOpenAI', () => {
     expect(wrapped.baseURL).toBe(original.baseURL);
     expect(wrapped.chat.completions.retrieve).toBeTypeOf('function');
     expect(() => wrapOpenAI({} as OpenAI)).toThrow(/chat\.completions\.create/);
+  });
+});
+
+describe('guardChunks', () => {
+  const chunk = (finish: string | null) =>
+    ({
+      id: 'c',
+      object: 'chat.completion.chunk',
+      created: 0,
+      model: 'm',
+      choices: [{ index: 0, delta: {}, finish_reason: finish }],
+    }) as ChatCompletionChunk;
+  async function* source(...chunks: ChatCompletionChunk[]) {
+    yield* chunks;
+  }
+  async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+    const out: T[] = [];
+    for await (const item of iterable) out.push(item);
+    return out;
+  }
+
+  it('fails a stream in which no choice finished (a clean close without [DONE] looks complete to the SDK)', async () => {
+    const signal = new AbortController().signal;
+    const guarded = guardChunks(source(chunk(null), chunk(null)), signal, 1000);
+    await expect(all(guarded)).rejects.toSatisfy(isUpstreamError);
+    const whole = await all(guardChunks(source(chunk(null), chunk('stop')), signal, 1000));
+    expect(whole).toHaveLength(2);
+  });
+
+  it('fails a stream that ended because the call was aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(all(guardChunks(source(chunk('stop')), controller.signal, 1000))).rejects.toMatchObject({
+      name: 'AbortError',
+    });
   });
 });
