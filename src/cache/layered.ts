@@ -29,19 +29,23 @@ export function layeredStore(
 
   async function lookup(key: string): Promise<CacheLookup> {
     const local = await memory.get(key);
-    if (local) return { entry: local, layer: memory.layer };
-    if (shared.sharedAvailable === false) return { entry: undefined, layer: shared.layer, degraded: true };
+    if (local && clock.now() < local.expiresAt) return { entry: local, layer: memory.layer };
+    // Nothing fresh here (a kept-for-stale-if-error copy at most): another process may have
+    // refreshed the shared layer.
+    const fallback: CacheLookup = local
+      ? { entry: local, layer: memory.layer }
+      : { entry: undefined, layer: shared.layer };
+    if (shared.sharedAvailable === false) return { ...fallback, degraded: true };
     let entry: CacheEntry | undefined;
     try {
       entry = await shared.get(key);
     } catch (error) {
       warn('get', error);
-      return { entry: undefined, layer: shared.layer, degraded: true };
+      return { ...fallback, degraded: true };
     }
-    if (entry) {
-      const remaining = entry.staleUntil - clock.now();
-      if (remaining > 0) await memory.set(key, entry, remaining);
-    }
+    if (!entry || (local && entry.storedAt <= local.storedAt)) return fallback;
+    const remaining = entry.staleUntil - clock.now();
+    if (remaining > 0) await memory.set(key, entry, remaining);
     return { entry, layer: shared.layer };
   }
 
