@@ -295,7 +295,8 @@ export function aiCachePolicy(options: AiCacheOptions = {}): CachePolicy {
       forwarded(missResult, { fwdStatus: statusOf(error) });
       throw error;
     }
-    const storable = isSuccess(result) && !forbidsStore(result);
+    // A fallback model's answer is not this model's answer: serve it, but do not keep it under this key.
+    const storable = isSuccess(result) && !forbidsStore(result) && ctx.decisions.fallbackModel === undefined;
 
     if (result.kind === 'json') {
       const stored =

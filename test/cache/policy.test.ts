@@ -163,6 +163,18 @@ describe('aiCache (Hono)', () => {
     expect(error.headers.get('cache-status')).toBe('alchemist-perf; fwd=miss; fwd-status=502');
   });
 
+  it("does not keep a fallback model's answer under the requested model's key", async () => {
+    let fallback = true;
+    const { post, calls } = cacheApp(aiCachePolicy(), async (ctx, n) => {
+      if (fallback) ctx.decisions.fallbackModel = 'gpt-4o';
+      return jsonResult(answer(ctx, n));
+    });
+    expect((await post(chat('fb'))).headers.get('cache-status')).toBe('alchemist-perf; fwd=miss');
+    fallback = false;
+    expect((await post(chat('fb'))).headers.get('cache-status')).toBe('alchemist-perf; fwd=miss; stored');
+    expect(calls.count).toBe(2);
+  });
+
   it('records a stream as it flows and replays it chunk for chunk, ending in [DONE]', async () => {
     const { post, calls } = cacheApp(aiCachePolicy());
     const savedBefore = await telemetry.sum('alchemist.cache.tokens_saved');
