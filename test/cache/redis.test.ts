@@ -77,6 +77,13 @@ describe('cache on Redis', () => {
     expect(await connection.run((c) => c.keys('clr:*'))).toHaveLength(0);
   });
 
+  it('opens and closes its own connection when given a URL', async () => {
+    const policy = aiCachePolicy({ redis: redis.url, namespace: 'own' });
+    await until(() => policy.stats().redisAvailable === true, 'own connection');
+    await policy.close();
+    expect(policy.stats().redisAvailable).toBe(false);
+  });
+
   it('two processes sharing one Redis share entries', async () => {
     const script = fileURLToPath(new URL('./fixtures/share.ts', import.meta.url));
     const once = async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisConnection, type RedisConnection } from '../../src/redis/connection.ts';
 import { isStoreUnavailableError } from '../../src/redis/errors.ts';
 import { redactRedisUrl } from '../../src/redis/url.ts';
+import { freePort } from '../helpers/ports.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
 import { useTestTelemetry } from '../helpers/telemetry.ts';
 import { startProxy } from './proxy.ts';
@@ -122,6 +123,16 @@ describe('createRedisConnection', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('fails fast (offline, gauge 0) when Redis was never there', async () => {
+    const port = await freePort();
+    const connection = connect(`redis://127.0.0.1:${port}`);
+    expect(connection.available).toBe(false);
+    const attempt = await timed(() => connection.run((c) => c.ping()));
+    expect(attempt.error).toMatchObject({ reason: 'offline' });
+    expect(attempt.ms).toBeLessThan(50);
+    expect(await telemetry.gauge('alchemist.store.available', STORE)).toBe(0);
   });
 
   it('rejects after close', async () => {
