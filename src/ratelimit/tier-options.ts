@@ -59,6 +59,8 @@ export interface ResolvedTier {
   readonly name: string;
   readonly global: TierSpecs;
   readonly fallback: TierSpecs;
+  /** No limit in either mode: the policy lets calls through without a decision. */
+  readonly unlimited: boolean;
 }
 
 export const WINDOW_MS = 60_000;
@@ -133,7 +135,8 @@ export function resolveTiers(
       explicit === undefined
         ? specs(limits, multiplier, instances)
         : specs(checkLimits(`fallbackTiers.${name}`, explicit), multiplier, 1);
-    resolved.set(name, { name, global, fallback });
+    const none = (t: TierSpecs) => !t.requests && !t.tokens && t.maxConcurrent === undefined;
+    resolved.set(name, { name, global, fallback, unlimited: none(global) && none(fallback) });
   }
   return resolved;
 }

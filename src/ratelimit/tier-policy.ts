@@ -100,6 +100,7 @@ export function tierRateLimitPolicy(options: TierRateLimitOptions): TierRateLimi
     state: () => limiter.state(),
     async execute(ctx: CallContext, next) {
       const tier = tiers.get(ctx.tier) ?? defaultTier;
+      if (tier.unlimited) return next(ctx);
       // Keys hash-tag the tenant so a Redis Cluster keeps one caller's keys on one slot (Lua needs it).
       const keyBase = `${keyPrefix}{${ctx.tenant}}:`;
       const needsTokens = tier.global.tokens !== undefined || tier.fallback.tokens !== undefined;
