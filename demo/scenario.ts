@@ -105,7 +105,7 @@ export async function cacheTraffic(options: ScenarioOptions, tally: Tally, round
     for (const [index, model] of options.models.entries()) {
       const popular = `What is the capital of country number ${index}?`;
       // Popular prompts are asked again and again: the cache answers most of them.
-      for (let repeat = 0; repeat < 3; repeat++)
+      for (let repeat = 0; repeat < 5; repeat++)
         await chat(options, tally, { key: options.proKey, model, prompt: popular });
       await chat(options, tally, { key: options.proKey, model, prompt: unique('Tell me something new') });
       await chat(options, tally, {
@@ -187,9 +187,19 @@ export async function queuePressure(options: ScenarioOptions, tally: Tally, size
 export async function failureEpisode(options: ScenarioOptions, tally: Tally): Promise<void> {
   const failing = [options.failingModel, ...(options.fallbackModel ? [options.fallbackModel] : [])];
   const log = options.log ?? (() => {});
-  for (const model of failing) await setSimulatorMode(options, { fail: '500', model, rate: 1 });
-  // The simulator fails one model at a time: alternate, so both accumulate failures.
   try {
+    // Intermittent errors first: every other attempt fails and a retry absorbs it, so the breaker
+    // stays closed while upstream errors and retries accumulate over a few seconds.
+    await setSimulatorMode(options, { fail: '500', model: options.failingModel, rate: 0.5 });
+    for (let i = 0; i < 8; i++) {
+      await chat(options, tally, {
+        key: options.proKey,
+        model: options.failingModel,
+        prompt: unique('flaky'),
+      });
+      await sleep(300);
+    }
+    // Then a hard failure. The simulator fails one model at a time: alternate, so both accumulate failures.
     let open = false;
     for (let attempt = 0; attempt < 30 && !open; attempt++) {
       for (const model of failing) {
@@ -211,6 +221,10 @@ export async function failureEpisode(options: ScenarioOptions, tally: Tally): Pr
         prompt: unique('open'),
       });
     }
+    // The half-open probe meets a provider that still fails: the breaker opens again.
+    await setSimulatorMode(options, { fail: '500', model: options.failingModel, rate: 1 });
+    await sleep(options.halfOpenAfterSeconds * 1000 + 100);
+    await chat(options, tally, { key: options.proKey, model: options.failingModel, prompt: unique('probe') });
   } finally {
     await setSimulatorMode(options, { fail: 'none', model: null });
   }

@@ -10,18 +10,24 @@ export interface PrometheusServer {
   readonly dir: string;
   /** Instant query; throws on an error status. */
   query(expr: string, time?: number): Promise<PromVector>;
+  /** Exemplars of the series `selector` selects between `start` and `end` (unix seconds). */
+  exemplars(selector: string, start: number, end: number): Promise<PromExemplars>;
   /** Range query from `start` to `end` (unix seconds). */
   queryRange(expr: string, start: number, end: number, step: number): Promise<PromMatrix>;
   stop(): Promise<void>;
 }
 
 export type PromVector = { metric: Record<string, string>; value: [number, string] }[];
+export type PromExemplars = {
+  seriesLabels: Record<string, string>;
+  exemplars: { labels: Record<string, string>; value: string; timestamp: number }[];
+}[];
 export type PromMatrix = { metric: Record<string, string>; values: [number, string][] }[];
 
 interface ApiAnswer<T> {
   status: 'success' | 'error';
   error?: string;
-  data: { result: T };
+  data: T;
 }
 
 async function api<T>(url: string, path: string, params: Record<string, string>): Promise<T> {
@@ -33,14 +39,18 @@ async function api<T>(url: string, path: string, params: Record<string, string>)
   });
   const answer = (await response.json()) as ApiAnswer<T>;
   if (answer.status !== 'success') throw new Error(`${params.query}: ${answer.error ?? response.status}`);
-  return answer.data.result;
+  return answer.data;
 }
 
 /**
  * Start Prometheus with `config` (YAML text). Resolves once `/-/ready` answers; the caller must `stop()`.
  * Logs go to `<dir>/prometheus.log`.
  */
-export async function startPrometheus(name: string, config: string): Promise<PrometheusServer> {
+export async function startPrometheus(
+  name: string,
+  config: string,
+  extraArgs: readonly string[] = [],
+): Promise<PrometheusServer> {
   const dir = mkdtempSync(join(tmpdir(), `alchemist-prom-${name}-`));
   writeFileSync(join(dir, 'prometheus.yml'), config);
   const port = await freePort();
@@ -53,6 +63,7 @@ export async function startPrometheus(name: string, config: string): Promise<Pro
       `--web.listen-address=127.0.0.1:${port}`,
       '--storage.tsdb.retention.time=1h',
       '--log.level=warn',
+      ...extraArgs,
     ],
     { stdio: ['ignore', log, log] },
   );
@@ -86,14 +97,23 @@ export async function startPrometheus(name: string, config: string): Promise<Pro
     url,
     dir,
     query: (expr, time) =>
-      api<PromVector>(url, '/api/v1/query', { query: expr, ...(time ? { time: String(time) } : {}) }),
+      api<{ result: PromVector }>(url, '/api/v1/query', {
+        query: expr,
+        ...(time ? { time: String(time) } : {}),
+      }).then((data) => data.result),
+    exemplars: (selector, start, end) =>
+      api<PromExemplars>(url, '/api/v1/query_exemplars', {
+        query: selector,
+        start: String(start),
+        end: String(end),
+      }),
     queryRange: (expr, start, end, step) =>
-      api<PromMatrix>(url, '/api/v1/query_range', {
+      api<{ result: PromMatrix }>(url, '/api/v1/query_range', {
         query: expr,
         start: String(start),
         end: String(end),
         step: String(step),
-      }),
+      }).then((data) => data.result),
     stop,
   };
 }
