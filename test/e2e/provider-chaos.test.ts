@@ -161,7 +161,9 @@ describe('provider chaos', () => {
     const samples = parsePrometheus(await gateway.metrics());
     const retries = sumOf(samples, 'alchemist_retry_attempts_total');
     const total = sim.stats().requests;
-    console.info(`provider chaos: ${total} upstream attempts in all, ${retries} retries counted`);
+    console.info(
+      `provider chaos: ${total} upstream attempts in all (${JSON.stringify(sim.stats().byModel)}), ${retries} retries counted`,
+    );
     expect(retries).toBeGreaterThan(0);
     expect(total).toBeLessThan(150);
   });

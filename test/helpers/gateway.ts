@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(REPO_ROOT, 'src/cli/main.ts');
+const CLI = process.env.ALCHEMIST_GATEWAY_CLI ?? join(REPO_ROOT, 'src/cli/main.ts');
 
 /** How to start one gateway process (`node src/cli/main.ts serve`). */
 export interface GatewayOptions {

@@ -193,3 +193,34 @@ export function violation(status: number, contentType: string, text: string): st
   }
   return undefined;
 }
+
+/**
+ * Requests that pass validation (a configured model, well-formed messages) with fuzzed optional
+ * fields, unknown keys and headers, so the fuzzer reaches the limiter, cache, breaker and proxy.
+ */
+export function validRequestArb(models: readonly string[]): fc.Arbitrary<FuzzRequest> {
+  const body = fc
+    .record(
+      {
+        model: fc.constantFrom(...models),
+        messages: fc.array(
+          fc.record({
+            role: fc.constantFrom('user', 'system', 'assistant'),
+            content: fc.string({ unit: 'grapheme', maxLength: 200 }),
+          }),
+          { minLength: 1, maxLength: 4 },
+        ),
+        stream: fc.boolean(),
+        temperature: fc.oneof(fc.double({ min: 0, max: 2, noNaN: true }), jsonValue),
+        max_tokens: fc.oneof(fc.integer({ min: 1, max: 64 }), jsonValue),
+        stream_options: fc.oneof(fc.record({ include_usage: fc.boolean() }), jsonValue),
+        unknown: fc.dictionary(fc.string({ maxLength: 12 }), jsonValue, { maxKeys: 4 }),
+      },
+      { requiredKeys: ['model', 'messages'] },
+    )
+    .map(({ unknown, ...fields }) => JSON.stringify({ ...unknown, ...fields }));
+  return fc.record({
+    body,
+    headers: headersArb.map((headers) => ({ ...headers, 'content-type': 'application/json' })),
+  });
+}

@@ -74,6 +74,10 @@ export async function redisOutage(options: RedisOutageOptions): Promise<RedisOut
     const storeAvailable = async (gateway: GatewayProcess) =>
       sumOf(parsePrometheus(await gateway.metrics()), 'alchemist_store_available');
 
+    // Warm up (JIT, connection pools, Redis scripts) so the 'before' phase is a fair baseline.
+    for (const gateway of gateways) {
+      for (let i = 0; i < 5; i++) await chat(gateway.url, chatBody(`warm-up ${i}`), { key });
+    }
     let killedAt = Number.POSITIVE_INFINITY;
     let restartedAt = Number.POSITIVE_INFINITY;
     const storeDuring: number[] = [];
