@@ -61,10 +61,11 @@ const text = (value: OtlpValue | undefined) =>
   value === undefined
     ? undefined
     : String(value.stringValue ?? value.intValue ?? value.boolValue ?? value.doubleValue ?? '');
-const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const escapeLabel = (value: string) =>
+  value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 const labelText = (labels: Record<string, string>) =>
   Object.entries(labels)
-    .map(([key, value]) => `${key}="${escape(value)}"`)
+    .map(([key, value]) => `${key}="${escapeLabel(value)}"`)
     .join(',');
 
 export interface SpanMetricsServer {
