@@ -110,7 +110,9 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     // Why: with the offline queue, commands issued while disconnected wait for the reconnect (~5 s
     // or forever, measured in ../shared/notes/libraries.md §1.4); we want them to fail at once.
     disableOfflineQueue: true,
-    commandOptions: { timeout: commandTimeoutMs },
+    // node-redis' own timeout only clears stuck commands from its queue; our deadline (below) is
+    // what callers see, so node-redis must not beat it with a false timeout.
+    commandOptions: { timeout: Math.max(1000, commandTimeoutMs * 20) },
     socket: {
       connectTimeout: connectTimeoutMs,
       reconnectStrategy: (retries: number) =>
@@ -218,7 +220,13 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
 
   function withDeadline<T>(promise: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new StoreUnavailableError('timeout')), commandTimeoutMs);
+      // Why setImmediate: after the event loop was blocked (a loaded process), expired timers run
+      // before pending I/O. Deferring to the check phase lets a reply already in the socket buffer
+      // win, so a busy process does not see a healthy Redis as timed out.
+      const timer = setTimeout(
+        () => setImmediate(() => reject(new StoreUnavailableError('timeout'))),
+        commandTimeoutMs,
+      );
       promise.then(
         (value) => {
           clearTimeout(timer);

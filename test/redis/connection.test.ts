@@ -74,6 +74,20 @@ describe('createRedisConnection', () => {
     expect(await telemetry.gauge('alchemist.store.available', STORE)).toBe(1);
   });
 
+  it('does not report a healthy Redis as timed out when the process itself was busy (regression)', async () => {
+    // Bug: after a blocked event loop, expired timers run before pending I/O, so the 50 ms deadline
+    // fired although the reply was already there, and the rate limiter fell back to local limits.
+    const connection = connect(redis.url, { commandTimeoutMs: 50, failureThreshold: 1 });
+    await until(() => connection.available, 'available');
+    const pong = connection.run((c) => c.ping());
+    const until150 = performance.now() + 150;
+    while (performance.now() < until150) {
+      // busy: the reply arrives while the loop is blocked
+    }
+    expect(await pong).toBe('PONG');
+    expect(connection.available).toBe(true);
+  });
+
   it('fails fast while Redis is dead, then recovers by itself when it returns', async () => {
     const connection = connect(redis.url);
     await until(() => connection.available, 'available');
