@@ -22,10 +22,17 @@ import type { BenchRun, MachineInfo, ScenarioResult } from './types.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-const TIMINGS: Record<BenchArgs['mode'], Pick<RunSettings, 'warmupMs' | 'durationMs' | 'rounds'>> = {
-  quick: { warmupMs: 300, durationMs: 1_000, rounds: 1 },
-  default: { warmupMs: 1_000, durationMs: 3_500, rounds: 1 },
-  full: { warmupMs: 3_000, durationMs: 10_000, rounds: 3 },
+/**
+ * Short windows, several interleaved rounds: on a shared machine the load changes within seconds,
+ * so A B A B A B with medians beats one long A then one long B.
+ */
+const TIMINGS: Record<
+  BenchArgs['mode'],
+  Pick<RunSettings, 'warmupMs' | 'rewarmMs' | 'durationMs' | 'rounds'>
+> = {
+  quick: { warmupMs: 300, rewarmMs: 0, durationMs: 1_000, rounds: 1 },
+  default: { warmupMs: 800, rewarmMs: 250, durationMs: 1_200, rounds: 3 },
+  full: { warmupMs: 3_000, rewarmMs: 500, durationMs: 4_000, rounds: 5 },
 };
 
 function machine(): MachineInfo {

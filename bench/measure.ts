@@ -9,7 +9,10 @@ import type { BodyFor } from './workload.ts';
 /** How long and how often to measure (set by `--quick`, the default, `--full`). */
 export interface RunSettings {
   readonly mode: 'quick' | 'default' | 'full';
+  /** Load before a system's first window (JIT, sockets, caches). */
   readonly warmupMs: number;
+  /** Load before each later window, to get back to steady state after the other systems ran. */
+  readonly rewarmMs: number;
   readonly durationMs: number;
   /** Rounds per scenario; systems are measured interleaved, round by round, and medians reported. */
   readonly rounds: number;
@@ -81,9 +84,10 @@ export class Bench {
 
   /** Warm up, then measure one window with the server's CPU and RSS read before and after. */
   async measure(target: Target): Promise<LoadResult> {
-    const { progress, warmupMs, durationMs, cpuProfileDir } = this.settings;
-    if (warmupMs > 0) await this.drive(target, warmupMs);
+    const { progress, warmupMs, rewarmMs, durationMs, cpuProfileDir } = this.settings;
     const round = this.#rounds.get(target.name)?.length ?? 0;
+    const warm = round === 0 ? warmupMs : rewarmMs;
+    if (warm > 0) await this.drive(target, warm);
     const profileTo =
       cpuProfileDir && join(cpuProfileDir, `${this.scenario}.${target.name}.r${round + 1}.cpuprofile`);
     const before = await target.system.stats(profileTo ? 'start' : undefined);
@@ -95,7 +99,7 @@ export class Bench {
     this.#rounds.set(target.name, list);
     const errors = load.errors > 0 ? `, ${load.errors} errors (${load.firstError})` : '';
     progress.log(
-      `  ${target.name.padEnd(14)} ${Math.round(load.throughput).toLocaleString('en-US').padStart(7)} req/s` +
+      `  ${target.name.padEnd(14)} r${round + 1} ${Math.round(load.throughput).toLocaleString('en-US').padStart(7)} req/s` +
         `  p99 ${load.latencyMs.p99.toFixed(1)} ms  cpu ${(cpuUs / Math.max(1, load.requests)).toFixed(0)} µs/req${errors}`,
     );
     return load;
@@ -104,8 +108,6 @@ export class Bench {
   /** Measure every target once per round, interleaved (A B C, A B C...) so drift hits all alike. */
   async measureAll(targets: readonly Target[]): Promise<SystemResult[]> {
     for (let round = 0; round < this.settings.rounds; round++) {
-      if (this.settings.rounds > 1)
-        this.settings.progress.log(`  round ${round + 1}/${this.settings.rounds}`);
       for (const target of targets) await this.measure(target);
     }
     return targets.map((target) => this.result(target));
