@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 
 export const ROOT = new URL('../../', import.meta.url);
 export const read = (path: string) => readFileSync(new URL(path, ROOT), 'utf8');
-export const readYaml = (path: string): unknown => parse(read(path));
+export const readYaml = (path: string): unknown => parse(read(path), { merge: true });
 
 export interface PanelQuery {
   readonly dashboard: string;
