@@ -270,7 +270,7 @@ const containerPorts = (service: Service) =>
  * dclint validates against the Compose Specification JSON schema it bundles (what `docker compose
  * config` checks first); its correctness rules run as errors, its ordering and quoting style rules off.
  */
-function lintCompose(path: string) {
+function lintCompose(path: string): { messages: { rule: string; message: string }[] } {
   const linter = new DCLinter({
     rules: {
       'no-build-and-image': 2,
