@@ -65,7 +65,7 @@ export function responseFromResult(result: AiResult, extraHeaders: Record<string
   if (result.kind === 'json') {
     const isText = typeof result.body === 'string';
     headers.set('content-type', isText ? 'text/plain; charset=utf-8' : 'application/json');
-    response = new Response(isText ? (result.body as string) : JSON.stringify(result.body), {
+    response = new Response(isText ? (result.body as string) : serialize(result.body), {
       status: result.status,
       headers,
     });
@@ -78,6 +78,19 @@ export function responseFromResult(result: AiResult, extraHeaders: Record<string
   const extra = Object.keys(extraHeaders).length > 0;
   knownResults.set(response, extra ? { ...result, headers: { ...result.headers, ...extraHeaders } } : result);
   return response;
+}
+
+/** JSON text of frozen bodies (cache entries are frozen and served many times): serialised once. */
+const serializedBodies = new WeakMap<object, string>();
+
+function serialize(body: unknown): string {
+  if (typeof body !== 'object' || body === null || !Object.isFrozen(body)) return JSON.stringify(body);
+  let text = serializedBodies.get(body);
+  if (text === undefined) {
+    text = JSON.stringify(body);
+    serializedBodies.set(body, text);
+  }
+  return text;
 }
 
 function sseBody(chunks: AsyncIterable<unknown>): ReadableStream<Uint8Array> {
@@ -110,6 +123,15 @@ function sseBody(chunks: AsyncIterable<unknown>): ReadableStream<Uint8Array> {
 
 /** Replace `c.res` with a result's response, dropping the old response's headers (they described it). */
 export function setResult(c: Context, result: AiResult, extraHeaders?: Record<string, string>): void {
+  const current = c.res;
+  if (knownResults.get(current) === result) {
+    // The response already renders this result (an inner layer made it): add headers, don't re-render.
+    if (extraHeaders && Object.keys(extraHeaders).length > 0) {
+      for (const [name, value] of Object.entries(extraHeaders)) current.headers.set(name, value);
+      knownResults.set(current, { ...result, headers: { ...result.headers, ...extraHeaders } });
+    }
+    return;
+  }
   const response = responseFromResult(result, extraHeaders);
   c.res = undefined;
   c.res = response;
