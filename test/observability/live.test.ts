@@ -1,6 +1,6 @@
 /**
- * Live check of every dashboard and alert: a real gateway (createGateway, configured from the demo's
- * demo/alchemist.toml with local addresses) in front of the simulated provider and a real Redis; the
+ * Live check of every dashboard and alert: a real gateway process (`node src/cli/main.ts serve
+ * --config`, as docker-compose runs it, with the demo's demo/alchemist.toml and local addresses) in front of the simulated provider and a real Redis; the
  * demo scenario drives every decision (hits, misses, coalesced, bypass, streams, 429s, queueing, 503s,
  * retries, fallbacks, a breaker opening and closing, Redis down and back); two real Prometheus servers
  * scrape the gateway's /metrics every second. Then every panel query of every dashboard, every
@@ -21,7 +21,7 @@
  * exemplars, and the test reads one back and finds its trace among the exported spans.
  */
 
-import { parse as parseToml } from 'smol-toml';
+import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
@@ -34,11 +34,10 @@ import {
   tierBurst,
   upstreamThrottling,
 } from '../../demo/scenario.ts';
-import { resolveConfig } from '../../src/gateway/config/index.ts';
-import { createGateway, type Gateway, silentLogger } from '../../src/gateway/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freePort } from '../helpers/ports.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
+import { type GatewayProcess, startGatewayProcess } from './gateway-process.ts';
 import { knownMetrics, SPAN_METRICS, seriesNames } from './naming.ts';
 import { type PrometheusServer, startPrometheus } from './prometheus-server.ts';
 import { alertRules, promPanelQueries, read, substitute, variableQueries } from './queries.ts';
@@ -140,7 +139,7 @@ function prometheusConfig(
 describe('dashboards and alerts on a live gateway', () => {
   let redis: RedisServer | undefined;
   let simulator: Simulator | undefined;
-  let gateway: Gateway | undefined;
+  let gateway: GatewayProcess | undefined;
   let spans: SpanMetricsServer | undefined;
   let metricsUrl = '';
   let gatewayUrl = '';
@@ -153,8 +152,6 @@ describe('dashboards and alerts on a live gateway', () => {
     redis = await startRedis();
     simulator = await startSimulator({ latencyMs: 30, jitterMs: 20, chunkDelayMs: 2 });
     spans = await startSpanMetrics();
-    // Export spans every half second rather than every 5 s (BatchSpanProcessor reads it at creation).
-    process.env.OTEL_BSP_SCHEDULE_DELAY = '500';
     const [port, metricsPort] = [await freePort(), await freePort()];
     // The demo's config, with this machine's addresses and a 1 s half-open delay.
     const file = parseToml(read('demo/alchemist.toml')) as Record<string, Record<string, unknown>>;
@@ -170,13 +167,15 @@ describe('dashboards and alerts on a live gateway', () => {
       service_name: 'alchemist-perf',
       otlp_endpoint: spans.otlpUrl,
     };
-    const config = resolveConfig(
-      file,
-      { OPENAI_API_KEY: 'sim-key', ANTHROPIC_API_KEY: 'sim-key' },
-      'demo/alchemist.toml',
-    );
-    gateway = await createGateway(config, { localAdminToken: false, logger: silentLogger });
-    gatewayUrl = (await gateway.start()).url;
+    // Exactly what docker-compose runs: the CLI with a config file, in its own process.
+    gateway = await startGatewayProcess(stringifyToml(file), port, {
+      OPENAI_API_KEY: 'sim-key',
+      ANTHROPIC_API_KEY: 'sim-key',
+      ADMIN_TOKEN: 'observability-test-admin-token',
+      // Export spans every half second rather than every 5 s.
+      OTEL_BSP_SCHEDULE_DELAY: '500',
+    });
+    gatewayUrl = gateway.url;
     metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     const target = `127.0.0.1:${metricsPort}`;
     prometheus.direct = await startPrometheus('direct', prometheusConfig(target, undefined));
@@ -308,6 +307,7 @@ describe('dashboards and alerts on a live gateway', () => {
       }
       log.push(`spans received: ${spans!.traceIds.size}`);
     }
+    if (failures.length > 0) log.push(`gateway output (tail): ${gateway!.output().slice(-2_000)}`);
     expect(failures, `scenario: ${log.join('; ')}`).toEqual([]);
   });
 
