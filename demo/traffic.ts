@@ -2,7 +2,7 @@
 /**
  * Demo traffic for docker-compose: runs demo/scenario.ts in a loop so every dashboard panel has data
  * within a minute of `docker compose up`. Env: GATEWAY_URL, SIMULATOR_URL, HEARTBEAT_FILE (touched after
- * every round, for the container health check), DEMO_ROUNDS (0 = until stopped), DEMO_PAUSE_MS.
+ * every step, for the container health check), DEMO_ROUNDS (0 = until stopped), DEMO_PAUSE_MS.
  */
 import { writeFileSync } from 'node:fs';
 import { runScenario } from './scenario.ts';
@@ -11,6 +11,11 @@ const env = (name: string, fallback: string) => process.env[name]?.trim() || fal
 const rounds = Number(env('DEMO_ROUNDS', '0'));
 const pauseMs = Number(env('DEMO_PAUSE_MS', '2000'));
 const heartbeat = process.env.HEARTBEAT_FILE;
+
+/** Touched after every step, so the container health check sees a live generator. */
+const beat = () => {
+  if (heartbeat) writeFileSync(heartbeat, String(Date.now()));
+};
 
 let stopping = false;
 process.on('SIGTERM', () => {
@@ -32,11 +37,14 @@ for (let round = 1; !stopping && (rounds === 0 || round <= rounds); round++) {
     failingModel: 'gpt-4o-mini',
     fallbackModel: 'gpt-4o',
     halfOpenAfterSeconds: Number(env('DEMO_HALF_OPEN_AFTER', '10')),
-    log: (line) => console.log(`[round ${round}] ${line}`),
+    log: (line) => {
+      console.log(`[round ${round}] ${line}`);
+      beat();
+    },
   });
   console.log(
     `[round ${round}] statuses ${JSON.stringify(tally.statuses)} cache ${JSON.stringify(tally.cache)}`,
   );
-  if (heartbeat) writeFileSync(heartbeat, String(Date.now()));
+  beat();
   await new Promise((resolve) => setTimeout(resolve, pauseMs));
 }
