@@ -38,6 +38,8 @@ interface Round {
   readonly load: LoadResult;
   readonly cpuUs: number;
   readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly heapTotalBytes: number;
 }
 
 /** Keeps each target's connection pool and prompt sequence across phases and rounds. */
@@ -95,7 +97,13 @@ export class Bench {
     const after = await target.system.stats(profileTo ? { stopTo: profileTo } : undefined);
     const cpuUs = after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs;
     const list = this.#rounds.get(target.name) ?? [];
-    list.push({ load, cpuUs, rssBytes: after.rssBytes });
+    list.push({
+      load,
+      cpuUs,
+      rssBytes: after.rssBytes,
+      heapUsedBytes: after.heapUsedBytes,
+      heapTotalBytes: after.heapTotalBytes,
+    });
     this.#rounds.set(target.name, list);
     const errors = load.errors > 0 ? `, ${load.errors} errors (${load.firstError})` : '';
     progress.log(
@@ -130,6 +138,8 @@ export class Bench {
       cpuCores: round3(median(rounds.map((r) => r.cpuUs / 1000 / r.load.elapsedMs))),
       rssMb: round1(Math.max(...rounds.map((r) => r.rssBytes), 0) / 1024 / 1024),
       idleRssMb: round1(target.system.idleRssBytes / 1024 / 1024),
+      heapUsedMb: round1(Math.max(...rounds.map((r) => r.heapUsedBytes), 0) / 1024 / 1024),
+      heapTotalMb: round1(Math.max(...rounds.map((r) => r.heapTotalBytes), 0) / 1024 / 1024),
     };
     const ok = requests - errors;
     return {

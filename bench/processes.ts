@@ -49,7 +49,7 @@ export function spawnSystem(
   options: SpawnOptions = {},
 ): Promise<SystemProcess> {
   installExitHook();
-  const child = spawn(process.execPath, [SERVER_ENTRY, JSON.stringify(spec)], {
+  const child = spawn(process.execPath, ['--expose-gc', SERVER_ENTRY, JSON.stringify(spec)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...options.env },
   });

@@ -35,7 +35,11 @@ export interface ChildStats {
   readonly cpuUserUs: number;
   readonly cpuSystemUs: number;
   readonly rssBytes: number;
+  /** V8 heap in use after a full GC: the live data. */
   readonly heapUsedBytes: number;
+  /** V8 heap reserved (live + free pages kept), and memory outside it (Buffers, native). */
+  readonly heapTotalBytes: number;
+  readonly externalBytes: number;
 }
 
 export type FromChild =

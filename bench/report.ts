@@ -28,6 +28,7 @@ function systemRow(s: SystemResult): string[] {
     s.ttfcMs ? fmt(s.ttfcMs.p50, 2) : '',
     fmt(s.cpuPerRequestUs, 0),
     `${fmt(s.rssMb, 0)} (${fmt(s.idleRssMb, 0)})`,
+    fmt(s.heapUsedMb, 0),
     s.hitRate === undefined ? '' : `${fmt(s.hitRate * 100, 1)}%`,
     s.errors > 0 ? String(s.errors) : '',
   ];
@@ -52,11 +53,12 @@ export function formatScenario(result: ScenarioResult): string {
       'TTFC ms',
       'CPU µs/req',
       'RSS MB (idle)',
+      'live heap MB',
       'hit rate',
       'errors',
     ],
     result.systems.map(systemRow),
-    [false, true, true, true, true, true, true, true, true, true],
+    [false, true, true, true, true, true, true, true, true, true, true],
   );
   const ratios = table(
     ['ratio', 'value', 'target'],

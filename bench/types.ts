@@ -31,6 +31,10 @@ export interface SystemResult {
   readonly rssMb: number;
   /** The same process's RSS right after start, before any load, in MB. */
   readonly idleRssMb: number;
+  /** Live V8 heap (after a full GC) at the end of the window, in MB; the rest of RSS is code, buffers, sockets and heap not yet returned. */
+  readonly heapUsedMb: number;
+  /** V8 heap reserved at the end of the window (live + free pages V8 keeps), in MB. */
+  readonly heapTotalMb: number;
   /** Share of 2xx answers whose `Cache-Status` says `hit`, when the system caches. */
   readonly hitRate?: number;
 }
