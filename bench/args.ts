@@ -16,11 +16,13 @@ export interface BenchArgs {
 
 export const USAGE = `Usage: npm run bench -- [options]   (or: alchemist-perf bench [options])
 
-  --quick              ~1 s per measurement (smoke test)
-  --full               longer windows, 3 interleaved rounds per scenario (medians reported)
+  (default)            3 interleaved rounds of 1.2 s per system, medians reported (~3 min)
+  --quick              1 round of 1 s per system (smoke test)
+  --full               5 interleaved rounds of 4 s per system (stress run, ~10 min)
   --scenario <id>      run one scenario (repeatable, or a comma-separated list); --list shows ids
   --out <file>         JSON output (default .bench-results/latest.json)
-  --cpu-prof [dir]     write V8 CPU profiles of the systems under test (default .bench-results/profiles)
+  --cpu-prof [dir]     V8 CPU profile of every measured window (default .bench-results/profiles);
+                       summarise one with: node bench/profile.ts <file> [--filter src/] [--callers fn]
   --no-micro           skip the in-process micro-benchmarks
   --quiet              no live progress line
   --list               list scenarios and exit
