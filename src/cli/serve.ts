@@ -15,15 +15,13 @@ export async function serve(configPath: string | undefined): Promise<void> {
   try {
     config = loadConfig(configPath === undefined ? {} : { path: configPath });
   } catch (error) {
-    if (isConfigError(error)) throw new CliError(error.message, 2);
+    if (isConfigError(error)) {
+      const where = error.source ? `the config ${error.source}` : 'the configuration (environment)';
+      throw new CliError(`cannot start: ${where} is invalid\n${error.message}`, 2);
+    }
     throw error;
   }
   const gateway = await createGateway(config, { logger });
-  try {
-    await gateway.start();
-  } catch (error) {
-    throw new CliError(`cannot start the gateway: ${(error as Error).message}`);
-  }
   let signals = 0;
   const stop = (signal: string) => {
     signals++;
@@ -40,6 +38,13 @@ export async function serve(configPath: string | undefined): Promise<void> {
       },
     );
   };
+  // Registered before listening, so a signal during start-up still shuts down cleanly.
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    await gateway.start();
+  } catch (error) {
+    await gateway.stop();
+    throw new CliError(`cannot start the gateway: ${(error as Error).message}`);
+  }
 }

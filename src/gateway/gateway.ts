@@ -178,7 +178,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     stop() {
       stopping ??= (async () => {
-        if (!server) {
+        if (!server || phase !== 'ready') {
+          // Never listened (or failed to): nothing to drain.
+          server?.close();
           phase = 'stopped';
           await release();
           return;

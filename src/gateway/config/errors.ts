@@ -4,10 +4,13 @@ import type { z } from 'zod';
 export class ConfigError extends Error {
   /** One line per problem, each starting with `config error:`. */
   readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
+  /** The file the problems are in, when there is one. */
+  readonly source: string | undefined;
+  constructor(problems: readonly string[], source?: string) {
     super(problems.join('\n'));
     this.name = 'ConfigError';
     this.problems = problems;
+    this.source = source;
   }
 }
 
@@ -114,9 +117,7 @@ export function describeIssues(
   input: unknown,
   schema: z.ZodType,
   envSources: ReadonlyMap<string, string>,
-  file: string | undefined,
 ): string[] {
-  const where = file ? ` (in ${file})` : '';
   const lines: string[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
@@ -125,7 +126,7 @@ export function describeIssues(
         const hint = suggest(key, known);
         const at = formatPath([...issue.path, key]);
         lines.push(
-          `config error: unknown key ${at}${where}${hint ? `: did you mean ${formatPath([...issue.path, hint])}?` : ''}` +
+          `config error: unknown key ${at}${hint ? `: did you mean ${formatPath([...issue.path, hint])}?` : ''}` +
             (known.length > 0 ? ` (known keys: ${known.join(', ')})` : ''),
         );
       }
@@ -134,7 +135,7 @@ export function describeIssues(
     const path = formatPath(issue.path);
     const value = valueAt(input, issue.path);
     const env = envSources.get(path);
-    const from = env ? ` (from ${env})` : where;
+    const from = env ? ` (from ${env})` : '';
     const expected = /^expected /.test(issue.message)
       ? issue.message
       : `expected ${issue.message.replace(/^Invalid input: expected /, '')}`;

@@ -29,8 +29,8 @@ const BUILTIN_PROVIDERS = {
   anthropic: { type: 'anthropic', baseUrl: 'https://api.anthropic.com', apiKeyEnv: 'ANTHROPIC_API_KEY' },
 } as const;
 
-function fail(problems: string[]): never {
-  throw new ConfigError(problems);
+function fail(problems: string[], source?: string): never {
+  throw new ConfigError(problems, source);
 }
 
 function tiersOf(file: ConfigFile): Record<string, TierConfig> {
@@ -135,11 +135,11 @@ function crossCheck(config: GatewayConfig, file: ConfigFile): string[] {
  */
 export function resolveConfig(input: unknown, env: Env = process.env, source?: string): GatewayConfig {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    fail([`config error: the config must be a TOML table${source ? ` (in ${source})` : ''}`]);
+    fail(['config error: the config must be a TOML table'], source);
   }
   const { merged, sources } = applyEnv(input as Record<string, unknown>, env);
   const parsed = fileSchema.safeParse(merged);
-  if (!parsed.success) fail(describeIssues(parsed.error.issues, merged, fileSchema, sources, source));
+  if (!parsed.success) fail(describeIssues(parsed.error.issues, merged, fileSchema, sources), source);
   const file = parsed.data;
 
   // "A real provider is configured": a [providers.*] table, or a provider key/URL in the environment.
@@ -199,7 +199,7 @@ export function resolveConfig(input: unknown, env: Env = process.env, source?: s
     source,
   };
   const problems = crossCheck(config, file);
-  if (problems.length > 0) fail(problems);
+  if (problems.length > 0) fail(problems, source);
   return deepFreeze(config);
 }
 
@@ -211,7 +211,10 @@ export function parseConfig(text: string, env: Env = process.env, source?: strin
   } catch (error) {
     const message = (error as Error).message.split('\n')[0] ?? String(error);
     const line = (error as { line?: number }).line;
-    fail([`config error: ${source ?? 'config'}${line ? `:${line}` : ''} is not valid TOML: ${message}`]);
+    fail(
+      [`config error: ${source ?? 'config'}${line ? `:${line}` : ''} is not valid TOML: ${message}`],
+      source,
+    );
   }
   return resolveConfig(input, env, source);
 }
