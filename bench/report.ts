@@ -69,6 +69,45 @@ export function formatScenario(result: ScenarioResult): string {
   return `${head}\n${result.workload}\n\n${systems}\n\n${ratios}\n${notes ? `\n${notes}\n` : ''}`;
 }
 
+interface MicroRow {
+  readonly name: string;
+  readonly nsPerOp: number;
+  readonly opsPerSec?: number;
+  readonly concurrency?: number;
+}
+
+function isMicroRow(value: unknown): value is MicroRow {
+  const row = value as MicroRow | null;
+  return typeof row?.name === 'string' && typeof row.nsPerOp === 'number';
+}
+
+/** Micro-benchmark results (e.g. `benchRateLimit()`): rows of `{ name, nsPerOp }` as a table. */
+export function formatMicro(micro: Readonly<Record<string, unknown>>): string {
+  const rows: string[][] = [];
+  const other: string[] = [];
+  const visit = (path: string, value: unknown) => {
+    if (Array.isArray(value) && value.every(isMicroRow)) {
+      for (const r of value) {
+        rows.push([
+          `${path} ${r.name}`,
+          fmt(r.nsPerOp, 0),
+          r.opsPerSec === undefined ? '' : fmt(r.opsPerSec, 0),
+          r.concurrency === undefined ? '' : String(r.concurrency),
+        ]);
+      }
+    } else if (value && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [key, inner] of Object.entries(value)) visit(path ? `${path}.${key}` : key, inner);
+    } else {
+      other.push(`${path}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+    }
+  };
+  visit('', micro);
+  const text = rows.length
+    ? table(['benchmark', 'ns/op', 'ops/s', 'concurrency'], rows, [false, true, true, true])
+    : '';
+  return [text, ...other].filter(Boolean).join('\n');
+}
+
 /** The whole run as text, for the terminal. */
 export function formatRun(run: BenchRun): string {
   const m = run.machine;
@@ -83,7 +122,7 @@ export function formatRun(run: BenchRun): string {
         [false, false, true, false],
       )}\n`
     : '';
-  const micro = run.micro ? `## Micro-benchmarks\n${JSON.stringify(run.micro, null, 2)}\n` : '';
+  const micro = run.micro ? `## Micro-benchmarks\n${formatMicro(run.micro)}\n` : '';
   return [header, ...run.scenarios.map(formatScenario), summary, micro].filter(Boolean).join('\n');
 }
 
