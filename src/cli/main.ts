@@ -45,8 +45,11 @@ async function main(argv: string[]): Promise<number> {
       rest,
       'the benchmarks (bench/main.ts) are not in this installation',
     );
-  if (command === 'simulate')
-    return delegate(`${ROOT}src/simulator/main.ts`, rest, 'the simulator entry point is missing');
+  if (command === 'simulate') {
+    const { runSimulatorCli } = await import('../simulator/cli.ts');
+    await runSimulatorCli(rest);
+    return -1; // keeps running until a signal
+  }
 
   const { values } = parseArgs({
     args: rest,

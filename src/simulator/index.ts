@@ -1,3 +1,4 @@
+export { runSimulatorCli } from './cli.ts';
 export type { SimulatedReply } from './reply.ts';
 export { countInputTokens, simulateReply, textOf } from './reply.ts';
 export { startSimulator } from './server.ts';
