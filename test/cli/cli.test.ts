@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +75,26 @@ describe('alchemist-perf stats', () => {
     const stats = JSON.parse(run.stdout) as { cache: { hits: number }; requests: { total: number } };
     expect(stats.cache.hits).toBeGreaterThanOrEqual(1);
     expect(stats.requests.total).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refreshes with --watch until interrupted', async () => {
+    const child = spawn(process.execPath, [BIN, 'stats', '--watch', '--interval', '0.2', '--url', gw.url], {
+      env: { ...process.env, ADMIN_TOKEN },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      out += text;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await expect
+        .poll(() => out.split('hit rate').length - 1, { timeout: 15_000 })
+        .toBeGreaterThanOrEqual(2);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
   });
 
   it('says clearly when the token is wrong or missing (exit 1)', async () => {

@@ -58,6 +58,12 @@ provider = "claude"
 provider = "flaky"
 [ai_models.slow-model]
 provider = "slow"
+[providers.garbled]
+type = "openai"
+base_url = "${simUrl}/v1"
+api_key_env = "SIM_KEY"
+[ai_models.garbled-model]
+provider = "garbled"
 [breaker]
 failure_threshold = 2
 half_open_after = 60
@@ -264,6 +270,25 @@ describe('gateway over HTTP: error bodies and headers', () => {
     expect((await post({ ...chat('flaky'), model: 'flaky-model' })).headers.get('cache-status')).not.toMatch(
       /hit/,
     );
+  });
+
+  it('502 for a provider reply that is not JSON, or a stream cut midway, and neither is cached', async () => {
+    sim.setMode({ fail: 'malformed', model: 'garbled-model' });
+    const malformed = await post({ ...chat('garbled'), model: 'garbled-model' });
+    expect(malformed.status).toBe(502);
+    expect(((await malformed.json()) as ErrorBody).error).toMatchObject({
+      type: 'upstream_error',
+      code: 'bad_upstream_response',
+    });
+    sim.setMode({ fail: 'cut-stream', model: 'garbled-model' });
+    const cut = await post({ ...chat('garbled stream', { stream: true }), model: 'garbled-model' });
+    const events = cut.status === 200 ? await sseData(cut) : [await cut.text()];
+    expect(events).not.toContain('[DONE]');
+    sim.setMode(null);
+    const again = await post({ ...chat('garbled'), model: 'garbled-model' });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('cache-status')).toContain('fwd=miss');
+    await again.arrayBuffer();
   });
 
   it('504 when the provider hangs past [breaker] timeout', async () => {
