@@ -33,7 +33,9 @@ export function createGatewayPolicies(config: GatewayConfig, registry: ProviderR
       setModelPrice(model, { input: entry.inputPrice ?? 0, output: entry.outputPrice ?? 0 });
     }
   }
-  const redis = config.cache.redisUrl ? createRedisConnection({ url: config.cache.redisUrl }) : undefined;
+  const redis = config.cache.redisUrl
+    ? createRedisConnection({ url: config.cache.redisUrl, commandTimeoutMs: config.cache.redisTimeoutMs })
+    : undefined;
 
   const cache = aiCachePolicy({
     enabled: config.cache.enabled,

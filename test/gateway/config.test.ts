@@ -30,6 +30,7 @@ describe('config: loading', () => {
     expect(config.cache).toEqual({
       enabled: true,
       redisUrl: 'redis://localhost:6379',
+      redisTimeoutMs: 1000,
       defaultTtlSeconds: 3600,
       maxMemoryItems: 10000,
     });
@@ -68,6 +69,7 @@ host = "0.0.0.0"
 [cache]
 enabled = false
 redis_url = "redis://127.0.0.1:6390"
+redis_timeout_ms = 200
 default_ttl = 60
 max_memory_items = 5
 [rate_limit]
@@ -106,6 +108,7 @@ max_retries = 1
     expect(config.cache).toEqual({
       enabled: false,
       redisUrl: 'redis://127.0.0.1:6390',
+      redisTimeoutMs: 200,
       defaultTtlSeconds: 60,
       maxMemoryItems: 5,
     });

@@ -73,6 +73,8 @@ export const serverSchema = z.strictObject({
 export const cacheSchema = z.strictObject({
   enabled: z.boolean({ error: 'expected true or false' }).optional(),
   redis_url: redisUrl.optional(),
+  /** Longest one Redis round trip (cache or limiter script) may take before the local fallback answers, ms. */
+  redis_timeout_ms: positiveInt.optional(),
   /** Seconds an answer stays fresh. */
   default_ttl: positiveInt.optional(),
   max_memory_items: positiveInt.optional(),

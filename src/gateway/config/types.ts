@@ -50,6 +50,7 @@ export interface GatewayConfig {
   readonly cache: {
     readonly enabled: boolean;
     readonly redisUrl: string | undefined;
+    readonly redisTimeoutMs: number;
     readonly defaultTtlSeconds: number;
     readonly maxMemoryItems: number;
   };
