@@ -16,7 +16,7 @@ export interface BenchArgs {
 
 export const USAGE = `Usage: npm run bench -- [options]   (or: alchemist-perf bench [options])
 
-  (default)            3 interleaved rounds of 1.2 s per system, medians reported (~3 min)
+  (default)            3 interleaved rounds of 1 s per system, medians reported (~3 min)
   --quick              1 round of 1 s per system (smoke test)
   --full               5 interleaved rounds of 4 s per system (stress run, ~10 min)
   --scenario <id>      run one scenario (repeatable, or a comma-separated list); --list shows ids

@@ -31,7 +31,7 @@ const TIMINGS: Record<
   Pick<RunSettings, 'warmupMs' | 'rewarmMs' | 'durationMs' | 'rounds'>
 > = {
   quick: { warmupMs: 300, rewarmMs: 0, durationMs: 1_000, rounds: 1 },
-  default: { warmupMs: 800, rewarmMs: 250, durationMs: 1_200, rounds: 3 },
+  default: { warmupMs: 700, rewarmMs: 200, durationMs: 1_000, rounds: 3 },
   full: { warmupMs: 3_000, rewarmMs: 500, durationMs: 4_000, rounds: 5 },
 };
 
