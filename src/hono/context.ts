@@ -1,5 +1,12 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
-import { context as otelContext, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  context as otelContext,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+} from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { CallContext, Operation } from '../core/context.ts';
@@ -51,6 +58,16 @@ const defaultIdentify =
     return { tenant: key ? tenantForKey(key) : 'anonymous', tier };
   };
 
+/**
+ * `traceparent` of the request span on the response (the W3C Trace Context "traceresponse" shape), so
+ * a client can jump from a slow answer to its trace in Jaeger. Empty when the call is not traced.
+ */
+function traceResponseHeaders(span: Span): Record<string, string> {
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  if (!trace.isSpanContextValid(span.spanContext())) return {};
+  return { traceparent: `00-${traceId}-${spanId}-${traceFlags & TraceFlags.SAMPLED ? '01' : '00'}` };
+}
+
 /** The route of the handler that will answer (middleware see their own `/v1/*` pattern otherwise). */
 function handlerRoute(c: Context): string {
   const routes = matchedRoutes(c);
@@ -95,9 +112,10 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
 
   return async function aiContext(c, next) {
     if (c.get('alchemist')) return next();
-    const request = await readRequest(c);
+    // Who is calling comes first: an unknown key gets 401 whatever its body holds.
     const identity = await identify(c);
     if (!identity) throw new AuthenticationError();
+    const request = await readRequest(c);
     const model = request.model as string;
     const provider = resolveProvider(model);
     const route = handlerRoute(c);
@@ -142,32 +160,38 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
       }
       span.end();
     };
+    const traceHeaders = traceResponseHeaders(span);
     try {
       await otelContext.with(trace.setSpan(parent, span), () => next());
       if (c.error) throw c.error;
       const result = tracked.succeed(await resultFromResponse(c.res));
       if (result.kind === 'stream') {
         // The request span covers the whole stream: end it when the stream ends.
-        setResult(c, {
-          ...result,
-          chunks: (async function* () {
-            let failure: unknown;
-            try {
-              yield* result.chunks;
-            } catch (error) {
-              failure = error;
-              throw error;
-            } finally {
-              endSpan(result.status, failure);
-            }
-          })(),
-        });
+        setResult(
+          c,
+          {
+            ...result,
+            chunks: (async function* () {
+              let failure: unknown;
+              try {
+                yield* result.chunks;
+              } catch (error) {
+                failure = error;
+                throw error;
+              } finally {
+                endSpan(result.status, failure);
+              }
+            })(),
+          },
+          traceHeaders,
+        );
       } else {
-        setResult(c, result);
+        setResult(c, result, traceHeaders);
         endSpan(result.status);
       }
     } catch (error) {
       tracked.fail(error);
+      if (isAlchemistError(error)) Object.assign(error.headers, traceHeaders);
       endSpan(isAlchemistError(error) ? error.status : 500, error);
       throw error;
     }

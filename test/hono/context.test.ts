@@ -141,3 +141,31 @@ describe('aiContext', () => {
     expect(seen).toHaveLength(1);
   });
 });
+
+describe('aiContext order and trace links', () => {
+  it('answers 401 for an unknown caller before looking at the body', async () => {
+    const app = new Hono();
+    app.use('/v1/*', aiContext({ identify: () => undefined }));
+    app.post(
+      '/v1/chat/completions',
+      aiHandler(async () => jsonResult({})),
+    );
+    const response = await post(app, '{not json');
+    expect(response.status).toBe(401);
+  });
+
+  it('returns the request span as a traceparent header, on answers and on errors', async () => {
+    const ok = await post(appWith(), { model: 'gpt-4o' });
+    const span = telemetry.spans().find((s) => s.name === 'POST /v1/chat/completions');
+    expect(ok.headers.get('traceparent')).toBe(
+      `00-${span?.spanContext().traceId}-${span?.spanContext().spanId}-01`,
+    );
+    const reject = policyMiddleware('reject', {
+      name: 'reject',
+      execute: () => Promise.reject(new RateLimitedError('no', 'tier', { retryAfter: 1 })),
+    });
+    const limited = await post(appWith(reject), { model: 'gpt-4o' });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+});
