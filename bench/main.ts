@@ -71,6 +71,19 @@ async function micro(progress: Progress): Promise<Record<string, unknown> | unde
   }
 }
 
+/**
+ * A ratio over a system that failed requests measures the failure, not the system: its targets count
+ * as missed and the scenario says why (the run then exits non-zero).
+ */
+function invalidateOnErrors(result: ScenarioResult): ScenarioResult {
+  if (!result.systems.some((s) => s.errors > 0)) return result;
+  return {
+    ...result,
+    ratios: result.ratios.map((r) => (r.target ? { ...r, pass: false } : r)),
+    notes: [...result.notes, 'Figures are unreliable: a system failed requests (targets marked missed).'],
+  };
+}
+
 /** Run the benchmark; resolves to the process exit code (non-zero when a scenario failed). */
 export async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
@@ -108,7 +121,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     const scope = new Scope();
     const bench = new Bench(settings, scenario.id);
     try {
-      results.push(await scenario.run(bench, scope));
+      const result = invalidateOnErrors(await scenario.run(bench, scope));
+      if (result.systems.some((s) => s.errors > 0)) {
+        failed++;
+        progress.log(`  FAILED: ${result.notes.filter((n) => n.includes('failed')).join('; ')}`);
+      }
+      results.push(result);
     } catch (error) {
       failed++;
       const message = error instanceof Error ? error.message : String(error);

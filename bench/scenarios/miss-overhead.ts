@@ -18,6 +18,8 @@ export const missOverhead: Scenario = {
     const bareFetch = await scope.spawn('bare-fetch', { kind: 'proxy', upstream, client: 'fetch' });
     const bareUndici = await scope.spawn('bare-undici', { kind: 'proxy', upstream, client: 'undici' });
     const pack = await scope.spawn('pack', { kind: 'pack', upstream, cache: true, otlpEndpoint: sink.url });
+    // Where the overhead comes from: the same gateway with the cache off and no OTel SDK.
+    const lean = await scope.spawn('pack-lean', { kind: 'pack', upstream, cache: false });
     const systems = await bench.measureAll([
       {
         name: 'bare-fetch',
@@ -34,6 +36,13 @@ export const missOverhead: Scenario = {
         connections: CONNECTIONS,
       },
       {
+        name: 'pack-lean',
+        label: 'gateway, cache off, no OTel SDK (limits, breaker, proxy)',
+        system: lean,
+        body: uniquePrompts('miss-lean'),
+        connections: CONNECTIONS,
+      },
+      {
         name: 'pack',
         label: 'full pack, every request a miss',
         system: pack,
@@ -45,6 +54,7 @@ export const missOverhead: Scenario = {
     const f = pick(systems, 'bare-fetch');
     const u = pick(systems, 'bare-undici');
     const p = pick(systems, 'pack');
+    const l = pick(systems, 'pack-lean');
     return {
       id: this.id,
       title: this.title,
@@ -60,6 +70,14 @@ export const missOverhead: Scenario = {
         ),
         ratio('cpu-vs-undici', 'CPU/req pack / bare-undici', p.cpuPerRequestUs / u.cpuPerRequestUs, 'lower'),
         ratio('cpu-vs-fetch', 'CPU/req pack / bare-fetch', p.cpuPerRequestUs / f.cpuPerRequestUs, 'lower'),
+        ratio(
+          'lean-share',
+          'share of the pack overhead already in pack-lean (gateway without cache and telemetry)',
+          (l.cpuPerRequestUs - u.cpuPerRequestUs) / (p.cpuPerRequestUs - u.cpuPerRequestUs),
+          'lower',
+          undefined,
+          'share',
+        ),
         ratio('throughput-vs-undici', 'throughput pack / bare-undici', p.throughput / u.throughput, 'higher'),
         ratio(
           'undici-vs-fetch',
