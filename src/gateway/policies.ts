@@ -50,6 +50,7 @@ export function createGatewayPolicies(config: GatewayConfig, registry: ProviderR
     tiers,
     defaultTier: config.rateLimit.defaultTier,
     multiplier: config.rateLimit.multiplier,
+    instances: config.rateLimit.instances,
     ...(redis ? { redis } : {}),
   });
 
@@ -64,7 +65,11 @@ export function createGatewayPolicies(config: GatewayConfig, registry: ProviderR
     if (Object.keys(limits).length > 0) models[name] = limits;
     if (model.fallbacks.length > 0) fallbacks[name] = model.fallbacks;
   }
-  const modelLimit = modelRateLimitPolicy({ models, multiplier: config.rateLimit.multiplier });
+  const modelLimit = modelRateLimitPolicy({
+    models,
+    multiplier: config.rateLimit.multiplier,
+    instances: config.rateLimit.instances,
+  });
 
   const resilience = createResilience({
     failureThreshold: config.breaker.failureThreshold,

@@ -75,6 +75,7 @@ max_memory_items = 5
 [rate_limit]
 multiplier = 0.5
 default_tier = "gold"
+instances = 2
 [tiers.gold]
 requests_per_minute = 10
 tokens_per_minute = 1000
@@ -112,7 +113,7 @@ max_retries = 1
       defaultTtlSeconds: 60,
       maxMemoryItems: 5,
     });
-    expect(config.rateLimit).toEqual({ multiplier: 0.5, defaultTier: 'gold' });
+    expect(config.rateLimit).toEqual({ multiplier: 0.5, defaultTier: 'gold', instances: 2 });
     expect(config.tiers).toEqual({
       gold: { requestsPerMinute: 10, tokensPerMinute: 1000, maxConcurrent: 2 },
     });
@@ -150,6 +151,7 @@ max_retries = 1
       REDIS_URL: 'redis://10.0.0.1:6379',
       CACHE_ENABLED: 'false',
       RATE_LIMIT_MULTIPLIER: '2.5',
+      RATE_LIMIT_INSTANCES: '3',
       ADMIN_TOKEN: 'admin-secret-1',
       OPENAI_BASE_URL: 'http://127.0.0.1:4000/v1',
       OPENAI_API_KEY: 'sk-env-openai',
@@ -160,6 +162,7 @@ max_retries = 1
     expect(config.cache.redisUrl).toBe('redis://10.0.0.1:6379');
     expect(config.cache.enabled).toBe(false);
     expect(config.rateLimit.multiplier).toBe(2.5);
+    expect(config.rateLimit.instances).toBe(3);
     expect(config.admin.token?.reveal()).toBe('admin-secret-1');
     expect(config.providers.openai).toMatchObject({ type: 'openai', baseUrl: 'http://127.0.0.1:4000/v1' });
     expect(config.providers.openai?.apiKey?.reveal()).toBe('sk-env-openai');

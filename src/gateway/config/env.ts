@@ -5,6 +5,7 @@ export const ENV_OVERRIDES = [
   { env: 'REDIS_URL', path: ['cache', 'redis_url'], kind: 'string' },
   { env: 'CACHE_ENABLED', path: ['cache', 'enabled'], kind: 'boolean' },
   { env: 'RATE_LIMIT_MULTIPLIER', path: ['rate_limit', 'multiplier'], kind: 'number' },
+  { env: 'RATE_LIMIT_INSTANCES', path: ['rate_limit', 'instances'], kind: 'number' },
   { env: 'OPENAI_BASE_URL', path: ['providers', 'openai', 'base_url'], kind: 'string' },
   { env: 'ALCHEMIST_SIMULATOR', path: ['simulator', 'enabled'], kind: 'boolean-or-auto' },
   { env: 'OTEL_SERVICE_NAME', path: ['telemetry', 'service_name'], kind: 'string' },

@@ -172,6 +172,7 @@ export function resolveConfig(input: unknown, env: Env = process.env, source?: s
     rateLimit: {
       multiplier: file.rate_limit?.multiplier ?? 1,
       defaultTier: file.rate_limit?.default_tier ?? 'free',
+      instances: file.rate_limit?.instances ?? 1,
     },
     tiers: tiersOf(file),
     apiKeys: (file.api_keys ?? []).map((entry) => ({

@@ -83,6 +83,9 @@ export const cacheSchema = z.strictObject({
 export const rateLimitSchema = z.strictObject({
   multiplier: positiveNumber.optional(),
   default_tier: name.optional(),
+  /** Gateway processes sharing the providers' limits: the outbound per-model limits (always per process)
+   * and the local fallback of tier limits while Redis is down are divided by it. */
+  instances: positiveInt.optional(),
 });
 
 export const tierSchema = z.strictObject({
