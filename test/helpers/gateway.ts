@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'smol-toml';
+import { SecretScanner } from '../e2e/harness/secrets.ts';
 import { freePort } from './ports.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,8 +24,40 @@ export interface GatewayOptions {
   env?: Record<string, string | undefined>;
   /** Name used in logs and as `OTEL_SERVICE_NAME`. @default `gateway-<port>` */
   name?: string;
+  /** Script run as `<cli> serve [--config f]`. @default ALCHEMIST_GATEWAY_CLI ?? src/cli/main.ts */
+  cli?: string;
   /** How long to wait for `/healthz`. @default 30000 */
   readyTimeoutMs?: number;
+  /**
+   * On `stop()`, scan the process's logs and a last `/metrics` scrape for the secrets it was given
+   * (`[[api_keys]]` keys, `ADMIN_TOKEN`, env values named `*KEY`/`*TOKEN`/`*SECRET`/`*PASSWORD`) and
+   * reject when one shows up, so every test that runs a gateway also checks the no-secrets rule.
+   * @default true
+   */
+  scanSecrets?: boolean;
+}
+
+const SECRET_ENV = /(KEY|TOKEN|SECRET|PASSWORD)$/i;
+
+/** The secrets a gateway process was handed, by label. */
+function secretsOf(options: GatewayOptions): SecretScanner {
+  const scanner = new SecretScanner();
+  const add = (label: string, value: unknown) => {
+    if (typeof value === 'string' && value.length >= 8) scanner.add(label, value);
+  };
+  add('ADMIN_TOKEN', options.adminToken);
+  for (const [name, value] of Object.entries({ ...options.env })) {
+    if (SECRET_ENV.test(name)) add(name, value);
+  }
+  if (options.config !== undefined) {
+    try {
+      const keys = (parse(options.config) as { api_keys?: { key?: unknown }[] }).api_keys ?? [];
+      keys.forEach((entry, index) => add(`api_keys[${index}].key`, entry.key));
+    } catch {
+      // A config the gateway must reject: nothing to scan for.
+    }
+  }
+  return scanner;
 }
 
 /** A gateway process owned by a test: free ports, captured logs, stop/kill. */
@@ -42,7 +76,10 @@ export interface GatewayProcess {
   /** True once the process has exited. */
   readonly exited: boolean;
   readonly exitCode: number | null;
-  /** SIGTERM, wait up to `timeoutMs` for a graceful exit, then SIGKILL. Resolves with the exit code. */
+  /**
+   * SIGTERM, wait up to `timeoutMs` for a graceful exit, then SIGKILL. Resolves with the exit code;
+   * rejects when a secret the process was given appears in its logs or `/metrics` (see `scanSecrets`).
+   */
   stop(timeoutMs?: number): Promise<number | null>;
   /** SIGKILL (a crash). */
   kill(): Promise<void>;
@@ -90,7 +127,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const metricsPort = await freePort();
   const name = options.name ?? `gateway-${port}`;
   const dir = mkdtempSync(join(tmpdir(), 'alchemist-gw-'));
-  const args = [CLI, 'serve'];
+  const args = [options.cli ?? CLI, 'serve'];
   if (options.config !== undefined) {
     const file = join(dir, 'alchemist.toml');
     writeFileSync(file, options.config);
@@ -161,13 +198,31 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       return child.exitCode;
     },
     async stop(timeoutMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      const exited = exitOf(child);
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
+      let metricsText = '';
+      if (child.exitCode === null && child.signalCode === null) {
+        if (options.scanSecrets !== false) {
+          metricsText = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, {
+            signal: AbortSignal.timeout(2000),
+          })
+            .then((response) => response.text())
+            .catch(() => '');
+        }
+        const exited = exitOf(child);
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      if (options.scanSecrets !== false) {
+        const findings = secretsOf(options).scan([
+          { source: `${name} logs`, text: output },
+          { source: `${name} /metrics`, text: metricsText },
+        ]);
+        if (findings.length > 0) {
+          throw new Error(`${name} leaked secrets: ${JSON.stringify(findings, null, 2)}`);
+        }
+      }
+      return child.exitCode;
     },
     kill,
   };
