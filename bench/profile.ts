@@ -36,8 +36,26 @@ function shortUrl(url: string): string {
   return src === -1 ? path : path.slice(src + 1);
 }
 
+/**
+ * Samples left out: idle, and the inspector call that stops the profiler at the end of the window
+ * (its serialisation is sampled too, but is the harness's cost, not the server's).
+ */
+function excluded(profile: CpuProfile): Set<number> {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const out = new Set<number>();
+  const mark = (id: number) => {
+    if (out.has(id)) return;
+    out.add(id);
+    for (const child of byId.get(id)?.children ?? []) mark(child);
+  };
+  for (const node of profile.nodes) {
+    if (node.callFrame.functionName === '(idle)' || node.callFrame.url === 'node:inspector') mark(node.id);
+  }
+  return out;
+}
+
 function selfTimes(profile: CpuProfile): Map<number, number> {
-  const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  const idle = excluded(profile);
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => {
     if (!idle.has(id)) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
