@@ -15,6 +15,13 @@ describe('Redis killed under steady load, down 10 s, restarted (three gateways)'
     console.info(`redis outage 10 s: ${JSON.stringify(report, null, 2)}`);
     expect(report.failed).toEqual([]);
     expect(report.storeAvailableDuringOutage.every((value) => value === 0)).toBe(true);
+    // Degraded is visible on /readyz but still ready (200): the process keeps serving.
+    for (const readyz of report.readyzDuringOutage) {
+      expect(readyz).toMatch(/^200 /);
+      expect(readyz).toContain('"redis":"down"');
+      expect(readyz).toContain('"mode":"local-fallback"');
+    }
+    for (const readyz of report.readyzAfter) expect(readyz).toContain('"mode":"redis"');
     // Degraded, each process limits on its own: at least one and at most one full limit per process.
     expect(report.burstAdmittedDuringOutage).toBeGreaterThan(0);
     expect(report.burstAdmittedDuringOutage).toBeLessThanOrEqual(report.tierLimit * GATEWAYS);

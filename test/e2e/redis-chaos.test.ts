@@ -13,6 +13,13 @@ describe('Redis killed under steady load, down 2.5 s, restarted', () => {
     expect(report.failed).toEqual([]);
     expect(report.phases.outage.count).toBeGreaterThan(30);
     expect(report.storeAvailableDuringOutage.every((value) => value === 0)).toBe(true);
+    // Degraded is visible on /readyz but still ready (200): the process keeps serving.
+    for (const readyz of report.readyzDuringOutage) {
+      expect(readyz).toMatch(/^200 /);
+      expect(readyz).toContain('"redis":"down"');
+      expect(readyz).toContain('"mode":"local-fallback"');
+    }
+    for (const readyz of report.readyzAfter) expect(readyz).toContain('"mode":"redis"');
     // Degraded, each process limits on its own: at least one and at most one full limit per process.
     expect(report.burstAdmittedDuringOutage).toBeGreaterThan(0);
     expect(report.burstAdmittedDuringOutage).toBeLessThanOrEqual(report.tierLimit * GATEWAYS);

@@ -27,8 +27,10 @@ export interface RedisOutageReport {
   readonly failed: readonly Sample[];
   /** `alchemist.store.available` as seen in /metrics while Redis was down (per gateway). */
   readonly storeAvailableDuringOutage: readonly number[];
-  /** `/readyz` bodies seen while Redis was down. */
+  /** `/readyz` status and body seen while Redis was down, per gateway. */
   readonly readyzDuringOutage: readonly string[];
+  /** `/readyz` status and body once recovered, per gateway. */
+  readonly readyzAfter: readonly string[];
   /** ms from the restart until every gateway reported the store available again. */
   readonly recoveryMs: number;
   /** 200s out of a burst of 5×limit on the tight tier while Redis was down (local fallback limits). */
@@ -130,6 +132,12 @@ export async function redisOutage(options: RedisOutageOptions): Promise<RedisOut
     );
     const recoveryMs = Math.max(0, performance.now() - restartedAt) || performance.now() - recoveryStart;
 
+    const readyzAfter = await Promise.all(
+      gateways.map(async (gateway) => {
+        const response = await fetch(`${gateway.url}/readyz`);
+        return `${response.status} ${await response.text()}`;
+      }),
+    );
     const burst = await Promise.all(
       Array.from({ length: TIER_LIMIT * 5 }, (_, i) =>
         chat(gateways[i % gateways.length]!.url, chatBody(`tight ${i}`), { key: tightKey }),
@@ -156,6 +164,7 @@ export async function redisOutage(options: RedisOutageOptions): Promise<RedisOut
       failed: samples.filter((sample) => sample.status !== 200),
       storeAvailableDuringOutage: storeDuring,
       readyzDuringOutage: readyz,
+      readyzAfter,
       recoveryMs: Math.round(recoveryMs),
       burstAdmittedDuringOutage: burstDuring,
       burstAdmittedAfter: burst.filter((reply) => reply.status === 200).length,
