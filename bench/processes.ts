@@ -42,6 +42,13 @@ function installExitHook(): void {
   }
 }
 
+/** Kill `child` if the harness exits or is interrupted before stopping it (e.g. a redis-server). */
+export function killOnExit(child: ChildProcess): void {
+  installExitHook();
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
 /** Start `bench/server.ts` for a spec with the same Node binary and wait until it listens. */
 export function spawnSystem(
   name: string,

@@ -13,7 +13,7 @@ export interface Scenario {
 
 /** Processes a scenario started; all stopped when it ends, whatever happened. */
 export class Scope {
-  readonly #systems: SystemProcess[] = [];
+  readonly #spawned: Promise<SystemProcess>[] = [];
   readonly #cleanups: (() => Promise<void>)[] = [];
   readonly #options: SpawnOptions;
 
@@ -21,9 +21,10 @@ export class Scope {
     this.#options = options;
   }
 
-  async spawn(name: string, spec: SystemSpec): Promise<SystemProcess> {
-    const system = await spawnSystem(name, spec, this.#options);
-    this.#systems.push(system);
+  /** Start a system; independent systems can start at once (`Promise.all`), close() still finds them. */
+  spawn(name: string, spec: SystemSpec): Promise<SystemProcess> {
+    const system = spawnSystem(name, spec, this.#options);
+    this.#spawned.push(system);
     return system;
   }
 
@@ -33,7 +34,10 @@ export class Scope {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled(this.#systems.map((system) => system.stop()));
+    const started = await Promise.allSettled(this.#spawned);
+    await Promise.allSettled(
+      started.flatMap((result) => (result.status === 'fulfilled' ? [result.value.stop()] : [])),
+    );
     await Promise.allSettled(this.#cleanups.map((cleanup) => cleanup()));
   }
 }

@@ -14,17 +14,21 @@ export const connections: Scenario = {
   id: 'connections',
   title: '1000 connections, 10k cache entries',
   async run(bench, scope) {
-    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: LATENCY_MS });
-    const sink = await scope.spawn('otlp-sink', { kind: 'sink' });
+    const [simulator, sink] = await Promise.all([
+      scope.spawn('simulator', { kind: 'simulator', latencyMs: LATENCY_MS }),
+      scope.spawn('otlp-sink', { kind: 'sink' }),
+    ]);
     const upstream = simulator.url;
-    const proxy = await scope.spawn('bare-undici', { kind: 'proxy', upstream, client: 'undici' });
-    const pack = await scope.spawn('pack', {
-      kind: 'pack',
-      upstream,
-      cache: true,
-      maxMemoryItems: ENTRIES,
-      otlpEndpoint: sink.url,
-    });
+    const [proxy, pack] = await Promise.all([
+      scope.spawn('bare-undici', { kind: 'proxy', upstream, client: 'undici' }),
+      scope.spawn('pack', {
+        kind: 'pack',
+        upstream,
+        cache: true,
+        maxMemoryItems: ENTRIES,
+        otlpEndpoint: sink.url,
+      }),
+    ]);
     const fill = {
       name: 'fill',
       label: 'pre-fill',

@@ -25,8 +25,10 @@ export const hitPath: Scenario = {
   id: 'hit-path',
   title: 'cache-hit path vs bare fixed-response handler',
   async run(bench, scope) {
-    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 });
-    const sink = await scope.spawn('otlp-sink', { kind: 'sink' });
+    const [simulator, sink] = await Promise.all([
+      scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 }),
+      scope.spawn('otlp-sink', { kind: 'sink' }),
+    ]);
     const pack = await scope.spawn('pack', {
       kind: 'pack',
       upstream: simulator.url,

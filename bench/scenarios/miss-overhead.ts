@@ -12,14 +12,18 @@ export const missOverhead: Scenario = {
   id: 'miss-overhead',
   title: 'miss-path overhead vs bare Hono proxies',
   async run(bench, scope) {
-    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 });
-    const sink = await scope.spawn('otlp-sink', { kind: 'sink' });
+    const [simulator, sink] = await Promise.all([
+      scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 }),
+      scope.spawn('otlp-sink', { kind: 'sink' }),
+    ]);
     const upstream = simulator.url;
-    const bareFetch = await scope.spawn('bare-fetch', { kind: 'proxy', upstream, client: 'fetch' });
-    const bareUndici = await scope.spawn('bare-undici', { kind: 'proxy', upstream, client: 'undici' });
-    const pack = await scope.spawn('pack', { kind: 'pack', upstream, cache: true, otlpEndpoint: sink.url });
-    // Where the overhead comes from: the same gateway with the cache off and no OTel SDK.
-    const lean = await scope.spawn('pack-lean', { kind: 'pack', upstream, cache: false });
+    const [bareFetch, bareUndici, pack, lean] = await Promise.all([
+      scope.spawn('bare-fetch', { kind: 'proxy', upstream, client: 'fetch' }),
+      scope.spawn('bare-undici', { kind: 'proxy', upstream, client: 'undici' }),
+      scope.spawn('pack', { kind: 'pack', upstream, cache: true, otlpEndpoint: sink.url }),
+      // Where the overhead comes from: the same gateway with the cache off and no OTel SDK.
+      scope.spawn('pack-lean', { kind: 'pack', upstream, cache: false }),
+    ]);
     const systems = await bench.measureAll([
       {
         name: 'bare-fetch',

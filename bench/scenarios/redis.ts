@@ -1,5 +1,5 @@
-import { startRedis } from '../../test/helpers/redis.ts';
 import { errorNotes, pick, ratio, type Scenario } from '../scenario.ts';
+import { startBenchRedis } from '../systems/redis.ts';
 import { uniquePrompts } from '../workload.ts';
 
 const CONNECTIONS = 32;
@@ -12,24 +12,23 @@ export const redisVsMemory: Scenario = {
   id: 'redis',
   title: 'Redis-backed vs memory-only cache',
   async run(bench, scope) {
-    const redis = await startRedis();
+    const redis = await startBenchRedis();
     scope.defer(() => redis.stop());
-    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 });
-    const sink = await scope.spawn('otlp-sink', { kind: 'sink' });
+    const [simulator, sink] = await Promise.all([
+      scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 }),
+      scope.spawn('otlp-sink', { kind: 'sink' }),
+    ]);
     const upstream = simulator.url;
-    const memory = await scope.spawn('memory', {
-      kind: 'pack',
-      upstream,
-      cache: true,
-      otlpEndpoint: sink.url,
-    });
-    const withRedis = await scope.spawn('redis', {
-      kind: 'pack',
-      upstream,
-      cache: true,
-      redisUrl: redis.url,
-      otlpEndpoint: sink.url,
-    });
+    const [memory, withRedis] = await Promise.all([
+      scope.spawn('memory', { kind: 'pack', upstream, cache: true, otlpEndpoint: sink.url }),
+      scope.spawn('redis', {
+        kind: 'pack',
+        upstream,
+        cache: true,
+        redisUrl: redis.url,
+        otlpEndpoint: sink.url,
+      }),
+    ]);
     const systems = await bench.measureAll([
       {
         name: 'memory',

@@ -13,19 +13,14 @@ export const standardVsEnhanced: Scenario = {
   id: 'standard-vs-enhanced',
   title: 'standard vs enhanced (seed workload)',
   async run(bench, scope) {
-    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: LATENCY_MS });
-    const sink = await scope.spawn('otlp-sink', { kind: 'sink' });
-    const standard = await scope.spawn('standard', {
-      kind: 'proxy',
-      upstream: simulator.url,
-      client: 'undici',
-    });
-    const enhanced = await scope.spawn('enhanced', {
-      kind: 'pack',
-      upstream: simulator.url,
-      cache: true,
-      otlpEndpoint: sink.url,
-    });
+    const [simulator, sink] = await Promise.all([
+      scope.spawn('simulator', { kind: 'simulator', latencyMs: LATENCY_MS }),
+      scope.spawn('otlp-sink', { kind: 'sink' }),
+    ]);
+    const [standard, enhanced] = await Promise.all([
+      scope.spawn('standard', { kind: 'proxy', upstream: simulator.url, client: 'undici' }),
+      scope.spawn('enhanced', { kind: 'pack', upstream: simulator.url, cache: true, otlpEndpoint: sink.url }),
+    ]);
     const prompts = () => skewedPrompts({ distinct: 500, exponent: 1.1, seed: 8, tag: 'seed' });
     const systems = await bench.measureAll([
       {

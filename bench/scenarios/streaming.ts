@@ -17,15 +17,15 @@ export const streaming: Scenario = {
   id: 'streaming',
   title: 'streaming time-to-first-chunk overhead',
   async run(bench, scope) {
-    const simulator = await scope.spawn('direct', {
-      kind: 'simulator',
-      latencyMs: LATENCY_MS,
-      chunkDelayMs: CHUNK_DELAY_MS,
-    });
-    const sink = await scope.spawn('otlp-sink', { kind: 'sink' });
+    const [simulator, sink] = await Promise.all([
+      scope.spawn('direct', { kind: 'simulator', latencyMs: LATENCY_MS, chunkDelayMs: CHUNK_DELAY_MS }),
+      scope.spawn('otlp-sink', { kind: 'sink' }),
+    ]);
     const upstream = simulator.url;
-    const proxy = await scope.spawn('bare-undici', { kind: 'proxy', upstream, client: 'undici' });
-    const pack = await scope.spawn('pack', { kind: 'pack', upstream, cache: true, otlpEndpoint: sink.url });
+    const [proxy, pack] = await Promise.all([
+      scope.spawn('bare-undici', { kind: 'proxy', upstream, client: 'undici' }),
+      scope.spawn('pack', { kind: 'pack', upstream, cache: true, otlpEndpoint: sink.url }),
+    ]);
     const stream = (tag: string) => uniquePrompts(tag, { stream: true });
     const systems = await bench.measureAll([
       {

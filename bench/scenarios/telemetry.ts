@@ -12,16 +12,15 @@ export const telemetryCost: Scenario = {
   id: 'telemetry',
   title: 'telemetry on vs off',
   async run(bench, scope) {
-    const simulator = await scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 });
-    const sink = await scope.spawn('otlp-sink', { kind: 'sink' });
+    const [simulator, sink] = await Promise.all([
+      scope.spawn('simulator', { kind: 'simulator', latencyMs: 0 }),
+      scope.spawn('otlp-sink', { kind: 'sink' }),
+    ]);
     const upstream = simulator.url;
-    const off = await scope.spawn('telemetry-off', { kind: 'pack', upstream, cache: true });
-    const on = await scope.spawn('telemetry-on', {
-      kind: 'pack',
-      upstream,
-      cache: true,
-      otlpEndpoint: sink.url,
-    });
+    const [off, on] = await Promise.all([
+      scope.spawn('telemetry-off', { kind: 'pack', upstream, cache: true }),
+      scope.spawn('telemetry-on', { kind: 'pack', upstream, cache: true, otlpEndpoint: sink.url }),
+    ]);
     const systems = await bench.measureAll([
       {
         name: 'telemetry-off',
