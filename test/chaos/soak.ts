@@ -6,7 +6,8 @@
  *   node test/chaos/soak.ts [--minutes 10] [--rps 60] [--out soak.json]
  *   ALCHEMIST_SOAK=1 npm run test:chaos -- test/chaos/soak.test.ts
  *
- * Exits 1 when the median RSS grows by more than 64 MB after warm-up, the idle gateway holds more than
+ * Exits 1 when the median RSS grows by more than 64 MB after warm-up, the heap after a forced GC
+ * grows by more than 32 MB (the cache's own bound is 5000 entries), the idle gateway holds more than
  * 5 descriptors more after the load than before it, the median event-loop delay p99 exceeds 50 ms, or
  * a request gets a status its scenario does not expect.
  */
@@ -15,10 +16,12 @@ import { parseArgs } from 'node:util';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { gatewayConfig } from '../e2e/harness/config.ts';
 import { chat, chatBody } from '../e2e/harness/http.ts';
+import { heapAfterGc } from '../e2e/harness/inspector.ts';
 import { percentile } from '../e2e/harness/load.ts';
 import { openFds, rssOf } from '../e2e/harness/proc.ts';
 import { parsePrometheus, sumOf } from '../e2e/harness/prometheus.ts';
 import { startGateway } from '../helpers/gateway.ts';
+import { freePort } from '../helpers/ports.ts';
 import { startRedis } from '../helpers/redis.ts';
 
 export interface SoakOptions {
@@ -55,6 +58,9 @@ export interface SoakReport {
    */
   readonly rssGrowthMb: number;
   readonly heapGrowthMb: number;
+  /** Heap after a forced full GC with the gateway idle, before and after the load, MB. */
+  readonly gcHeapBeforeMb: number;
+  readonly gcHeapAfterMb: number;
   /** Open descriptors with the gateway idle, after warm-up and again after the load stopped. */
   readonly idleFdsBefore: number;
   readonly idleFdsAfter: number;
@@ -82,10 +88,12 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
   const redis = await startRedis();
   const sim = await startSimulator({ apiKey: providerKey, latencyMs: 20, jitterMs: 30, chunkDelayMs: 5 });
   sim.setMode({ fail: '500', rate: 0.2, model: 'flaky-model' });
+  const inspectPort = await freePort();
   const gateway = await startGateway({
     name: 'soak',
     redisUrl: redis.url,
-    env: { SIM_PROVIDER_KEY: providerKey },
+    // The inspector lets the soak read the heap after a forced GC, before and after the load.
+    env: { SIM_PROVIDER_KEY: providerKey, NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPort}` },
     config: gatewayConfig({
       simulatorUrl: sim.url,
       tiers: { standard: { requests_per_minute: 1_000_000 }, tight: { requests_per_minute: 30 } },
@@ -107,10 +115,13 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
   };
   let idleFdsBefore = -1;
   let idleFdsAfter = -1;
+  let gcHeapBefore = 0;
+  let gcHeapAfter = 0;
   try {
     for (let i = 0; i < 20; i++)
       await chat(gateway.url, chatBody(`soak warm-up ${i}`, { stream: i % 2 === 0 }), { key });
     idleFdsBefore = await idleFds();
+    gcHeapBefore = await heapAfterGc(inspectPort);
     let current: { status: number; ms: number }[] = [];
     const send = async (i: number) => {
       const kind = i % 20;
@@ -183,6 +194,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     }
     await Promise.all(pending);
     idleFdsAfter = await idleFds();
+    gcHeapAfter = await heapAfterGc(inspectPort);
   } finally {
     await gateway.stop();
     await Promise.all([sim.close(), redis.stop()]);
@@ -202,6 +214,10 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
   const medianEventLoopP99Ms = round(median(loopP99s));
   const reasons: string[] = [];
   if (rssGrowthMb > 64) reasons.push(`RSS grew ${rssGrowthMb} MB after warm-up`);
+  // The cache may hold up to 5000 entries (max_memory_items) of a few KB: that is the budget.
+  if (gcHeapAfter - gcHeapBefore > 32e6) {
+    reasons.push(`heap after GC grew ${round((gcHeapAfter - gcHeapBefore) / 1e6)} MB`);
+  }
   if (fdGrowth > 5) reasons.push(`idle open descriptors grew by ${fdGrowth}`);
   if (medianEventLoopP99Ms > 50) reasons.push(`median event-loop delay p99 was ${medianEventLoopP99Ms} ms`);
   if (unexpected > 0) reasons.push(`${unexpected} requests got an unexpected status`);
@@ -211,6 +227,8 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     windows,
     rssGrowthMb,
     heapGrowthMb,
+    gcHeapBeforeMb: round(gcHeapBefore / 1e6),
+    gcHeapAfterMb: round(gcHeapAfter / 1e6),
     idleFdsBefore,
     idleFdsAfter,
     fdGrowth,
