@@ -3,14 +3,14 @@
  * regression beyond a noise threshold. Only the same-run ratios are compared: absolute req/s from two
  * CI jobs differ with the runner, a ratio of two systems measured side by side much less.
  *
- * Usage: node bench/compare.ts base.json head.json [--threshold 0.15] [--markdown out.md]
+ * Usage: node bench/compare.ts base.json head.json [--threshold 0.25] [--markdown out.md]
  * Exit code: 0 no regression, 1 regression, 2 bad input.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { BenchRun, Ratio } from './types.ts';
 
 export interface CompareOptions {
-  /** Relative change (in the worse direction) tolerated as noise. @default 0.15 */
+  /** Relative change (in the worse direction) tolerated as noise. @default 0.25 */
   readonly threshold?: number;
 }
 
@@ -22,7 +22,7 @@ export interface FigureChange {
   readonly head: number;
   /** Signed change relative to the base, positive = better. */
   readonly change: number;
-  readonly status: 'ok' | 'better' | 'regression' | 'target-lost' | 'new' | 'gone';
+  readonly status: 'ok' | 'better' | 'regression' | 'target-lost' | 'info' | 'new' | 'gone';
 }
 
 /** Changes smaller than this (in the figure's own unit) are noise whatever the relative change says. */
@@ -30,7 +30,7 @@ const NOISE_FLOOR: Record<NonNullable<Ratio['unit']>, number> = { ratio: 0.25, s
 
 /** Every figure of `head` against `base`, with a status. */
 export function compareRuns(base: BenchRun, head: BenchRun, options: CompareOptions = {}): FigureChange[] {
-  const threshold = options.threshold ?? 0.15;
+  const threshold = options.threshold ?? 0.25;
   const changes: FigureChange[] = [];
   const baseRatios = new Map<string, Ratio>();
   for (const s of base.scenarios) for (const r of s.ratios) baseRatios.set(`${s.id}/${r.id}`, r);
@@ -55,13 +55,15 @@ export function compareRuns(base: BenchRun, head: BenchRun, options: CompareOpti
       const scale = Math.max(Math.abs(b.value), NOISE_FLOOR[r.unit ?? 'ratio']);
       const signed = ((r.value - b.value) / scale) * (r.better === 'higher' ? 1 : -1);
       const status: FigureChange['status'] =
-        b.pass === true && r.pass === false
-          ? 'target-lost'
-          : signed < -threshold
-            ? 'regression'
-            : signed > threshold
-              ? 'better'
-              : 'ok';
+        r.gate === false
+          ? 'info'
+          : b.pass === true && r.pass === false
+            ? 'target-lost'
+            : signed < -threshold
+              ? 'regression'
+              : signed > threshold
+                ? 'better'
+                : 'ok';
       changes.push({
         scenario: s.id,
         id: r.id,
@@ -94,6 +96,7 @@ const ICON: Record<FigureChange['status'], string> = {
   better: 'better',
   regression: '**REGRESSION**',
   'target-lost': '**TARGET LOST**',
+  info: 'info (not gated)',
   new: 'new',
   gone: 'gone',
 };
@@ -126,6 +129,9 @@ export function formatComparison(
         `| ${c.scenario} | ${c.label} | ${num(c.base)} | ${num(c.head)} | ${c.status === 'new' || c.status === 'gone' ? '' : `${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(1)}%`} | ${ICON[c.status]} |`,
     ),
     ...(skipped.length ? ['', ...skipped] : []),
+    ...(base.mode === head.mode
+      ? []
+      : ['', `Warning: base ran in ${base.mode} mode and head in ${head.mode} mode; their noise differs.`]),
     '',
     '_change is signed so that + is better; regressions are worse than the threshold after a per-unit noise floor._',
   ].join('\n');
@@ -141,7 +147,7 @@ function read(file: string): BenchRun {
 if (import.meta.main) {
   const args = process.argv.slice(2);
   const files: string[] = [];
-  let threshold = 0.15;
+  let threshold = 0.25;
   let markdown: string | undefined;
   try {
     for (let i = 0; i < args.length; i++) {
@@ -149,13 +155,13 @@ if (import.meta.main) {
       if (arg === '--threshold') {
         threshold = Number(args[++i]);
         if (!(threshold > 0 && threshold < 10))
-          throw new Error(`--threshold ${args[i]}: expected a number > 0, e.g. 0.15`);
+          throw new Error(`--threshold ${args[i]}: expected a number > 0, e.g. 0.25`);
       } else if (arg === '--markdown') markdown = args[++i];
       else files.push(arg);
     }
     if (files.length !== 2)
       throw new Error(
-        'usage: node bench/compare.ts base.json head.json [--threshold 0.15] [--markdown out.md]',
+        'usage: node bench/compare.ts base.json head.json [--threshold 0.25] [--markdown out.md]',
       );
     const base = read(files[0] as string);
     const head = read(files[1] as string);

@@ -42,6 +42,11 @@ export class Scope {
   }
 }
 
+/** A figure shown but never gated by `bench/compare.ts` (it describes a baseline, not the pack). */
+export function informational(r: Ratio): Ratio {
+  return { ...r, gate: false };
+}
+
 /** A ratio with its target check, rounded for the report. */
 export function ratio(
   id: string,

@@ -51,6 +51,11 @@ export interface Ratio {
   /** The issue's target, when it sets one: the value must be `<=` or `>=` this. */
   readonly target?: { readonly op: '<=' | '>='; readonly value: number };
   readonly pass?: boolean;
+  /**
+   * False for figures that describe the baselines or the workload rather than the pack (e.g. undici vs
+   * fetch): `bench/compare.ts` shows their change but never calls it a regression. @default true
+   */
+  readonly gate?: boolean;
 }
 
 export interface ScenarioResult {

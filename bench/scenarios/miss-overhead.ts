@@ -1,4 +1,4 @@
-import { errorNotes, pick, ratio, type Scenario } from '../scenario.ts';
+import { errorNotes, informational, pick, ratio, type Scenario } from '../scenario.ts';
 import { uniquePrompts } from '../workload.ts';
 
 const CONNECTIONS = 32;
@@ -74,20 +74,24 @@ export const missOverhead: Scenario = {
         ),
         ratio('cpu-vs-undici', 'CPU/req pack / bare-undici', p.cpuPerRequestUs / u.cpuPerRequestUs, 'lower'),
         ratio('cpu-vs-fetch', 'CPU/req pack / bare-fetch', p.cpuPerRequestUs / f.cpuPerRequestUs, 'lower'),
-        ratio(
-          'lean-share',
-          'share of the pack overhead already in pack-lean (gateway without cache and telemetry)',
-          (l.cpuPerRequestUs - u.cpuPerRequestUs) / (p.cpuPerRequestUs - u.cpuPerRequestUs),
-          'lower',
-          undefined,
-          'share',
+        informational(
+          ratio(
+            'lean-share',
+            'share of the pack overhead already in pack-lean (gateway without cache and telemetry)',
+            (l.cpuPerRequestUs - u.cpuPerRequestUs) / (p.cpuPerRequestUs - u.cpuPerRequestUs),
+            'lower',
+            undefined,
+            'share',
+          ),
         ),
         ratio('throughput-vs-undici', 'throughput pack / bare-undici', p.throughput / u.throughput, 'higher'),
-        ratio(
-          'undici-vs-fetch',
-          'CPU/req bare-undici / bare-fetch',
-          u.cpuPerRequestUs / f.cpuPerRequestUs,
-          'lower',
+        informational(
+          ratio(
+            'undici-vs-fetch',
+            'CPU/req bare-undici / bare-fetch',
+            u.cpuPerRequestUs / f.cpuPerRequestUs,
+            'lower',
+          ),
         ),
       ],
       notes: [

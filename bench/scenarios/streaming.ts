@@ -1,4 +1,4 @@
-import { errorNotes, pick, ratio, type Scenario } from '../scenario.ts';
+import { errorNotes, informational, pick, ratio, type Scenario } from '../scenario.ts';
 import type { SystemResult } from '../types.ts';
 import { uniquePrompts } from '../workload.ts';
 
@@ -91,13 +91,15 @@ export const streaming: Scenario = {
           undefined,
           'ms',
         ),
-        ratio(
-          'ttfc-proxy-overhead-ms',
-          'TTFC p50 added by the bare proxy over the provider, 1 client (ms)',
-          p50(b1) - p50(d1),
-          'lower',
-          undefined,
-          'ms',
+        informational(
+          ratio(
+            'ttfc-proxy-overhead-ms',
+            'TTFC p50 added by the bare proxy over the provider, 1 client (ms)',
+            p50(b1) - p50(d1),
+            'lower',
+            undefined,
+            'ms',
+          ),
         ),
         ratio('ttfc-vs-proxy', 'TTFC p50 pack / bare-undici, 1 client', p50(p1) / p50(b1), 'lower'),
         ratio(

@@ -38,7 +38,7 @@ describe('compareRuns', () => {
   });
 
   it('flags a drop beyond the threshold in the worse direction, and a rise as better', () => {
-    expect(compareRuns(run([higher(2)]), run([higher(1.5)]))[0]?.status).toBe('regression');
+    expect(compareRuns(run([higher(2)]), run([higher(1.4)]))[0]?.status).toBe('regression');
     expect(compareRuns(run([higher(2)]), run([higher(2.6)]))[0]?.status).toBe('better');
   });
 
@@ -61,6 +61,11 @@ describe('compareRuns', () => {
       run([higher(0.49, { target, pass: false })]),
     );
     expect(change?.status).toBe('target-lost');
+  });
+
+  it('shows but never gates a figure marked informational (it describes a baseline)', () => {
+    const [change] = compareRuns(run([higher(2, { gate: false })]), run([higher(0.5, { gate: false })]));
+    expect(change?.status).toBe('info');
   });
 
   it('lists figures only one side has', () => {
