@@ -17,6 +17,8 @@ export interface TestConfigOptions {
   >;
   /** `[[api_keys]]`; none means tenants are hashes of bearer keys. @default [] */
   keys?: readonly TestKey[];
+  /** Extra `[rate_limit]` fields (multiplier, instances). @default {} */
+  rateLimit?: Record<string, unknown>;
   /** Default tier for callers without a configured key. @default first tier */
   defaultTier?: string;
   /** `[breaker]`. @default threshold 3, half-open after 1 s, timeout 2 s, 1 retry */
@@ -55,7 +57,10 @@ export function gatewayConfig(options: TestConfigOptions): string {
   const parts = [
     table('[server]', { host: '127.0.0.1', ...options.server }),
     table('[cache]', { default_ttl: 600, ...options.cache }),
-    table('[rate_limit]', { default_tier: options.defaultTier ?? Object.keys(tiers)[0] }),
+    table('[rate_limit]', {
+      default_tier: options.defaultTier ?? Object.keys(tiers)[0],
+      ...options.rateLimit,
+    }),
     ...Object.entries(tiers).map(([name, tier]) => table(`[tiers.${name}]`, tier)),
     ...(options.keys ?? []).map((key) => table('[[api_keys]]', { ...key })),
     table('[providers.sim]', {

@@ -33,7 +33,7 @@ export interface RedisOutageReport {
   readonly readyzAfter: readonly string[];
   /** ms from the restart until every gateway reported the store available again. */
   readonly recoveryMs: number;
-  /** 200s out of a burst of 5×limit on the tight tier while Redis was down (local fallback limits). */
+  /** 200s out of a burst of 5×limit on the tight tier while Redis was down (each process: limit / instances). */
   readonly burstAdmittedDuringOutage: number;
   /** 200s out of a burst of 5×limit on a tight tier spread over the gateways, once recovered. */
   readonly burstAdmittedAfter: number;
@@ -60,12 +60,15 @@ export async function redisOutage(options: RedisOutageOptions): Promise<RedisOut
   const sim = await startSimulator({ apiKey: providerKey, latencyMs: 5 });
   let gateways: GatewayProcess[] = [];
   try {
-    gateways = await startGateways(options.gateways ?? 2, {
+    const count = options.gateways ?? 2;
+    gateways = await startGateways(count, {
       name: 'outage',
       redisUrl: redis.url,
       env: { SIM_PROVIDER_KEY: providerKey },
       config: gatewayConfig({
         simulatorUrl: sim.url,
+        // While Redis is down each process enforces limit / instances, so the sum stays within the limit.
+        rateLimit: { instances: count },
         tiers: { standard: { requests_per_minute: 1_000_000 }, tight: { requests_per_minute: TIER_LIMIT } },
         keys: [
           { key, tenant: 'steady', tier: 'standard' },
