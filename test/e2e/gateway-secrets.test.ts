@@ -1,3 +1,5 @@
+import { readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { type GatewayProcess, startGateway } from '../helpers/gateway.ts';
@@ -33,10 +35,10 @@ afterAll(async () => {
   await Promise.all([sim?.close(), sink?.close()]);
 });
 
-async function gatewayWith(env: Record<string, string> = {}): Promise<GatewayProcess> {
+async function gatewayWith(env: Record<string, string> = {}, admin: 'token' | 'generated' = 'token') {
   return startGateway({
     name: 'secrets',
-    adminToken: ADMIN,
+    ...(admin === 'token' ? { adminToken: ADMIN } : {}),
     otlpEndpoint: sink.url,
     env: { SIM_PROVIDER_KEY: PROVIDER_KEY, ...env },
     config: gatewayConfig({
@@ -101,6 +103,7 @@ describe('no secret reaches a log, a span, a metric or /metrics', () => {
     const texts = await emittedBy(gateway);
     // The sink did receive the spans (so the scan covered them).
     expect(sink.spanNames().some((name) => name.startsWith('chat '))).toBe(true);
+    expect(sink.exports().some((item) => item.path.startsWith('/v1/metrics'))).toBe(true);
     expect(scanner.scan(texts)).toEqual([]);
   });
 
@@ -116,5 +119,24 @@ describe('no secret reaches a log, a span, a metric or /metrics', () => {
     const findings = scanner.scan(fresh);
     expect(findings.map((finding) => finding.secret)).toContain('prompt');
     expect(findings.filter((finding) => finding.secret !== 'prompt')).toEqual([]);
+  });
+
+  it('keeps a generated local admin token private: a 0600 file in a 0700 directory, in no log or metric', async () => {
+    const gateway = await gatewayWith({}, 'generated');
+    const path = /local token in ([^\s")]+)/.exec(gateway.logs())?.[1];
+    expect(path, gateway.logs()).toBeDefined();
+    expect(statSync(path!).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(path!)).mode & 0o777).toBe(0o700);
+    const token = readFileSync(path!, 'utf8').trim();
+    expect(token.length).toBeGreaterThanOrEqual(24);
+    const stats = await fetch(`${gateway.url}/admin/stats`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(stats.status).toBe(200);
+    await stats.text();
+    const local = new SecretScanner();
+    local.add('generated admin token', token);
+    const texts = await emittedBy(gateway);
+    expect(local.scan(texts)).toEqual([]);
   });
 });
