@@ -1,11 +1,13 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { isAlchemistError, PayloadTooLargeError, toErrorResponse } from '../core/errors.ts';
+import type { Policy } from '../core/compose.ts';
+import { isAlchemistError, toErrorResponse } from '../core/errors.ts';
+import type { AiResult } from '../core/result.ts';
 import { aiCache } from '../hono/cache.ts';
 import { aiContext } from '../hono/context.ts';
 import { aiHandler } from '../hono/handler.ts';
 import { aiRateLimit } from '../hono/ratelimit.ts';
 import { type AdminSources, adminRoutes } from './admin.ts';
+import { requestBodyLimit } from './body-limit.ts';
 import { readyzHandler } from './health.ts';
 import { createIdentify } from './identity.ts';
 import type { Logger } from './log.ts';
@@ -15,6 +17,23 @@ import { chatRequestGuard } from './validate.ts';
 
 /** Provider response headers the outbound limiter reads but clients must not see (they describe our provider account). */
 const PROVIDER_ONLY_HEADERS = /^(x-ratelimit-|anthropic-ratelimit-|retry-after-ms$)/i;
+
+/**
+ * Drops the provider's own rate-limit headers from results once the outbound limiter (inside the
+ * resilience policy) has read them, so neither the cache nor the client ever sees them.
+ */
+const withoutProviderHeaders: Policy<AiResult> = {
+  name: 'withoutProviderHeaders',
+  async execute(ctx, next) {
+    const result = await next(ctx);
+    const headers = result.headers;
+    if (!headers || !Object.keys(headers).some((name) => PROVIDER_ONLY_HEADERS.test(name))) return result;
+    const kept: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers))
+      if (!PROVIDER_ONLY_HEADERS.test(name)) kept[name] = value;
+    return { ...result, headers: kept };
+  },
+};
 
 export interface GatewayAppDeps extends AdminSources {
   readonly registry: ProviderRegistry;
@@ -70,22 +89,12 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
   });
 
   const route = '/v1/chat/completions';
-  app.use(route, async function gatewayResponse(c, next) {
+  app.use(route, async function drainingClose(c, next) {
     await next();
+    // While draining, tell keep-alive clients to reconnect elsewhere.
     if (deps.phase() === 'draining') c.res.headers.set('connection', 'close');
-    const strip: string[] = [];
-    c.res.headers.forEach((_, name) => {
-      if (PROVIDER_ONLY_HEADERS.test(name)) strip.push(name);
-    });
-    for (const name of strip) c.res.headers.delete(name);
   });
-  app.use(
-    route,
-    bodyLimit({
-      maxSize: config.server.maxBodyBytes,
-      onError: () => new PayloadTooLargeError(config.server.maxBodyBytes).getResponse(),
-    }),
-  );
+  app.use(route, requestBodyLimit(config.server.maxBodyBytes));
   app.use(route, chatRequestGuard());
   app.use(
     route,
@@ -97,6 +106,6 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
   );
   app.use(route, aiRateLimit({ policy: policies.tierLimit }));
   app.use(route, aiCache(policies.cache));
-  app.post(route, aiHandler(proxyCall(registry), [policies.resilience]));
+  app.post(route, aiHandler(proxyCall(registry), [withoutProviderHeaders, policies.resilience]));
   return app;
 }

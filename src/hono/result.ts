@@ -59,19 +59,22 @@ async function* sseChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<unkn
  * tell it is incomplete. A client that disconnects stops the source iterator.
  */
 export function responseFromResult(result: AiResult, extraHeaders: Record<string, string> = {}): Response {
-  const headers = new Headers(result.headers);
-  for (const [name, value] of Object.entries(extraHeaders)) headers.set(name, value);
+  // A plain record, not a Headers object: @hono/node-server writes it without WHATWG header validation.
+  const headers: Record<string, string> = {};
+  for (const source of [result.headers, extraHeaders]) {
+    if (source) for (const name in source) headers[name.toLowerCase()] = source[name]!;
+  }
   let response: Response;
   if (result.kind === 'json') {
     const isText = typeof result.body === 'string';
-    headers.set('content-type', isText ? 'text/plain; charset=utf-8' : 'application/json');
+    headers['content-type'] = isText ? 'text/plain; charset=utf-8' : 'application/json';
     response = new Response(isText ? (result.body as string) : serialize(result.body), {
       status: result.status,
       headers,
     });
   } else {
-    headers.set('content-type', 'text/event-stream');
-    headers.set('cache-control', 'no-cache');
+    headers['content-type'] = 'text/event-stream';
+    headers['cache-control'] = 'no-cache';
     response = new Response(sseBody(result.chunks), { status: result.status, headers });
   }
   // Remember the result with the extra headers, so an outer layer that re-renders it keeps them.
