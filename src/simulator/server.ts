@@ -144,15 +144,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   async function completion(api: Api, req: IncomingMessage, res: ServerResponse, signal: AbortSignal) {
     const id = ++sequence;
-    const idHeader: Record<string, string> =
-      api === 'openai' ? { 'x-request-id': `req_sim${id}` } : { 'request-id': `req_sim${id}` };
+    const providerHeaders: Record<string, string> =
+      api === 'openai'
+        ? // OpenAI reports the account's remaining capacity on every answer.
+          {
+            'x-request-id': `req_sim${id}`,
+            'x-ratelimit-limit-requests': '10000',
+            'x-ratelimit-remaining-requests': '9999',
+          }
+        : { 'request-id': `req_sim${id}` };
     const error = (status: number, message: string, headers: Record<string, string> = {}) =>
       sendJson(
         res,
         status,
         api === 'openai' ? openAiError(status, message) : anthropicError(status, message),
         {
-          ...idHeader,
+          ...providerHeaders,
           ...headers,
         },
       );
@@ -234,7 +241,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         api === 'openai' ? openAiCompletion(reply, model, created) : anthropicMessage(reply, model);
       if (failure === 'slow-first-chunk') await sleep(firstChunkDelay, signal);
       if (failure === 'malformed') {
-        res.writeHead(200, { 'content-type': 'application/json', ...idHeader });
+        res.writeHead(200, { 'content-type': 'application/json', ...providerHeaders });
         return res.end('{"id": "chatcmpl-sim", "choices": [ {');
       }
       if (failure === 'cut-stream') {
@@ -247,7 +254,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         res.destroy();
         return;
       }
-      return sendJson(res, 200, answer, idHeader);
+      return sendJson(res, 200, answer, providerHeaders);
     }
 
     const events =
@@ -263,7 +270,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
-      ...idHeader,
+      ...providerHeaders,
     });
     res.flushHeaders();
     if (failure === 'slow-first-chunk') await sleep(firstChunkDelay, signal);

@@ -139,6 +139,10 @@ describe('gateway over HTTP: OpenAI-compatible provider', () => {
     expect(await second.json()).toEqual(body);
     expect(sim.stats().byApi.openai - before).toBe(1);
     expect(sim.stats().unauthorized).toBe(0);
+    // The provider's account headers (the simulator sends x-ratelimit-*) are ours, never the client's.
+    for (const response of [first, second]) {
+      expect([...response.headers.keys()].filter((name) => name.startsWith('x-ratelimit-'))).toEqual([]);
+    }
   });
 
   it('streams SSE ending with [DONE] and a usage chunk, and replays it from cache', async () => {

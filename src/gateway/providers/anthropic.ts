@@ -3,7 +3,15 @@ import type { AiResult } from '../../core/result.ts';
 import { jsonResult, streamResult } from '../../core/result.ts';
 import type { ProviderConfig } from '../config/types.ts';
 import { fromAnthropicMessage, fromAnthropicStream, toAnthropicRequest } from './anthropic-mapping.ts';
-import { createPool, parseEventJson, providerEvents, readJson, statusError, transportError } from './http.ts';
+import {
+  capacityHeaders,
+  createPool,
+  parseEventJson,
+  providerEvents,
+  readJson,
+  statusError,
+  transportError,
+} from './http.ts';
 import type { Provider } from './types.ts';
 
 /** The Messages API version this mapping speaks. https://docs.anthropic.com/en/api/versioning */
@@ -52,7 +60,11 @@ export function createAnthropicProvider(
         const parsed = (async function* () {
           for await (const event of events) yield { data: parseEventJson(config.name, event) };
         })();
-        return streamResult(fromAnthropicStream(config.name, parsed, created));
+        return streamResult(
+          fromAnthropicStream(config.name, parsed, created),
+          200,
+          capacityHeaders(response.headers),
+        );
       }
       return jsonResult(
         fromAnthropicMessage(
@@ -60,6 +72,8 @@ export function createAnthropicProvider(
           await readJson(config.name, response, timeoutMs, ctx.signal),
           created,
         ),
+        200,
+        capacityHeaders(response.headers),
       );
     },
     close: () => pool.close(),

@@ -25,6 +25,20 @@ export function createPool(origin: string, options: PoolOptions): Pool {
 }
 
 /** `Retry-After` as seconds: delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+/** The provider's account-capacity headers, which the outbound limiter reads (the gateway strips them later). */
+const CAPACITY_HEADER = /^(x-ratelimit-|anthropic-ratelimit-|retry-after)/i;
+
+/** Capacity headers of an upstream answer, as a result's headers. */
+export function capacityHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (CAPACITY_HEADER.test(name) && value !== undefined)
+      kept[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return kept;
+}
+
 export function parseRetryAfter(value: string | string[] | undefined): number | undefined {
   const raw = Array.isArray(value) ? value[0] : value;
   if (raw === undefined || raw.trim() === '') return undefined;

@@ -4,7 +4,15 @@ import type { AiResult } from '../../core/result.ts';
 import { jsonResult, streamResult } from '../../core/result.ts';
 import { SSE_DONE } from '../../core/sse.ts';
 import type { ProviderConfig } from '../config/types.ts';
-import { createPool, parseEventJson, providerEvents, readJson, statusError, transportError } from './http.ts';
+import {
+  capacityHeaders,
+  createPool,
+  parseEventJson,
+  providerEvents,
+  readJson,
+  statusError,
+  transportError,
+} from './http.ts';
 import type { Provider } from './types.ts';
 
 function upstreamBody(ctx: CallContext): string {
@@ -83,6 +91,8 @@ export function createOpenAiProvider(
       if (ctx.stream && type.includes('text/event-stream')) {
         return streamResult(
           openAiChunks(config.name, providerEvents(config.name, response.body, timeoutMs, ctx.signal)),
+          200,
+          capacityHeaders(response.headers),
         );
       }
       const body = await readJson(config.name, response, timeoutMs, ctx.signal);
@@ -93,7 +103,7 @@ export function createOpenAiProvider(
       ) {
         throw new UpstreamError(`Provider '${config.name}' sent a reply without choices`, 0);
       }
-      return jsonResult(body);
+      return jsonResult(body, 200, capacityHeaders(response.headers));
     },
     close: () => pool.close(),
   };
