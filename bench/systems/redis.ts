@@ -1,29 +1,12 @@
 import { spawn } from 'node:child_process';
-import { createConnection } from 'node:net';
 import { freePort } from '../../test/helpers/ports.ts';
+import { pingRedis } from '../../test/helpers/redis.ts';
 import { killOnExit } from '../processes.ts';
 
 /** A private redis-server for the Redis scenario. */
 export interface BenchRedis {
   readonly url: string;
   stop(): Promise<void>;
-}
-
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.setTimeout(300);
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => {
-      socket.destroy();
-      resolve(data.toString().startsWith('+PONG'));
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
 }
 
 /**
@@ -45,7 +28,7 @@ export async function startBenchRedis(): Promise<BenchRedis> {
   failed.catch(() => {});
   const deadline = Date.now() + 10_000;
   const ready = (async () => {
-    while (!(await ping(port))) {
+    while (!(await pingRedis(port))) {
       if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer in 10 s`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -14,7 +14,8 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-function ping(port: number): Promise<boolean> {
+/** True when a Redis server answers PING on this loopback port. */
+export function pingRedis(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' });
     socket.setTimeout(200);
@@ -56,7 +57,7 @@ export async function startRedis(options: { persist?: boolean } = {}): Promise<R
     );
     child = spawn('redis-server', args, { stdio: 'ignore' });
     child.on('error', () => {});
-    await waitFor(() => ping(port), `redis-server on ${port}`);
+    await waitFor(() => pingRedis(port), `redis-server on ${port}`);
   };
   const kill = async () => {
     const current = child;

@@ -5,7 +5,7 @@ import type { ProviderConfig } from '../config/types.ts';
 import { fromAnthropicMessage, fromAnthropicStream, toAnthropicRequest } from './anthropic-mapping.ts';
 import {
   capacityHeaders,
-  createPool,
+  endpoint,
   parseEventJson,
   providerEvents,
   readJson,
@@ -27,14 +27,15 @@ export function createAnthropicProvider(
   baseUrl = config.baseUrl,
 ): Provider {
   const url = new URL(`${baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1/messages`);
-  const pool = createPool(url.origin, { connections: config.connections, timeoutMs });
-  const path = `${url.pathname}${url.search}`;
-  const serverPort = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const { pool, path, serverAddress, serverPort } = endpoint(url, {
+    connections: config.connections,
+    timeoutMs,
+  });
 
   return {
     name: config.name,
     type: 'anthropic',
-    serverAddress: url.hostname,
+    serverAddress,
     serverPort,
     simulated: config.simulated,
     async call(ctx: CallContext): Promise<AiResult> {

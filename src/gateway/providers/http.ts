@@ -24,7 +24,6 @@ export function createPool(origin: string, options: PoolOptions): Pool {
   });
 }
 
-/** `Retry-After` as seconds: delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
 /** The provider's account-capacity headers, which the outbound limiter reads (the gateway strips them later). */
 const CAPACITY_HEADER = /^(x-ratelimit-|anthropic-ratelimit-|retry-after)/i;
 
@@ -39,6 +38,25 @@ export function capacityHeaders(headers: Dispatcher.ResponseData['headers']): Re
   return kept;
 }
 
+/** Where a provider's requests go: one keep-alive pool per origin, and the span's server.* values. */
+export interface Endpoint {
+  readonly pool: Pool;
+  /** Path and query of the endpoint URL. */
+  readonly path: string;
+  readonly serverAddress: string;
+  readonly serverPort: number;
+}
+
+export function endpoint(url: URL, options: PoolOptions): Endpoint {
+  return {
+    pool: createPool(url.origin, options),
+    path: `${url.pathname}${url.search}`,
+    serverAddress: url.hostname,
+    serverPort: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+  };
+}
+
+/** `Retry-After` as seconds: delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
 export function parseRetryAfter(value: string | string[] | undefined): number | undefined {
   const raw = Array.isArray(value) ? value[0] : value;
   if (raw === undefined || raw.trim() === '') return undefined;

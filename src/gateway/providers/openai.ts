@@ -6,7 +6,7 @@ import { SSE_DONE } from '../../core/sse.ts';
 import type { ProviderConfig } from '../config/types.ts';
 import {
   capacityHeaders,
-  createPool,
+  endpoint,
   parseEventJson,
   providerEvents,
   readJson,
@@ -56,14 +56,15 @@ export function createOpenAiProvider(
   baseUrl = config.baseUrl,
 ): Provider {
   const url = new URL(`${baseUrl.replace(/\/+$/, '')}/chat/completions`);
-  const pool = createPool(url.origin, { connections: config.connections, timeoutMs });
-  const path = `${url.pathname}${url.search}`;
-  const serverPort = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const { pool, path, serverAddress, serverPort } = endpoint(url, {
+    connections: config.connections,
+    timeoutMs,
+  });
 
   return {
     name: config.name,
     type: 'openai',
-    serverAddress: url.hostname,
+    serverAddress,
     serverPort,
     simulated: config.simulated,
     async call(ctx: CallContext): Promise<AiResult> {
