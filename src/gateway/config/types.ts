@@ -54,7 +54,11 @@ export interface GatewayConfig {
     readonly defaultTtlSeconds: number;
     readonly maxMemoryItems: number;
   };
-  readonly rateLimit: { readonly multiplier: number; readonly defaultTier: string; readonly instances: number };
+  readonly rateLimit: {
+    readonly multiplier: number;
+    readonly defaultTier: string;
+    readonly instances: number;
+  };
   readonly tiers: Readonly<Record<string, TierConfig>>;
   readonly apiKeys: readonly ApiKeyConfig[];
   readonly providers: Readonly<Record<string, ProviderConfig>>;
