@@ -10,7 +10,7 @@ describe('Redis killed under steady load, down 10 s, restarted (three gateways)'
       rps: 50,
       beforeMs: 3000,
       afterMs: 5000,
-      gateways: 3,
+      gateways: GATEWAYS,
     });
     console.info(`redis outage 10 s: ${JSON.stringify(report, null, 2)}`);
     expect(report.failed).toEqual([]);

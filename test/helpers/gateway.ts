@@ -52,7 +52,7 @@ function secretsOf(options: GatewayOptions): SecretScanner {
   if (options.config !== undefined) {
     try {
       const keys = (parse(options.config) as { api_keys?: { key?: unknown }[] }).api_keys ?? [];
-      keys.forEach((entry, index) => add(`api_keys[${index}].key`, entry.key));
+      for (const [index, entry] of keys.entries()) add(`api_keys[${index}].key`, entry.key);
     } catch {
       // A config the gateway must reject: nothing to scan for.
     }
