@@ -1,10 +1,19 @@
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { startGateway } from '../helpers/gateway.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type GatewayOptions, type GatewayProcess, startGateway as start } from '../helpers/gateway.ts';
 
 // The gateway helper is part of every multi-process test's secret check: prove that it catches a leak.
 
 const LEAKY = fileURLToPath(new URL('./fixtures/leaky-gateway.ts', import.meta.url));
+const started: GatewayProcess[] = [];
+const startGateway = async (options: GatewayOptions) => {
+  const gateway = await start(options);
+  started.push(gateway);
+  return gateway;
+};
+afterAll(async () => {
+  await Promise.allSettled(started.map((gateway) => gateway.kill()));
+});
 
 describe('startGateway().stop() scans what the process emitted for the secrets it was given', () => {
   it('rejects naming the admin token and the configured client key when a process logs them', async () => {

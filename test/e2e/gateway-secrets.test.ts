@@ -31,12 +31,15 @@ beforeAll(async () => {
     startOtlpSink(),
   ]);
 });
+// Gateways each test starts, stopped here too in case an assertion threw before the test stopped them.
+const started: GatewayProcess[] = [];
 afterAll(async () => {
+  await Promise.allSettled(started.map((gateway) => gateway.stop()));
   await Promise.all([sim?.close(), sink?.close()]);
 });
 
 async function gatewayWith(env: Record<string, string> = {}, admin: 'token' | 'generated' = 'token') {
-  return startGateway({
+  const gateway = await startGateway({
     name: 'secrets',
     ...(admin === 'token' ? { adminToken: ADMIN } : {}),
     otlpEndpoint: sink.url,
@@ -51,6 +54,8 @@ async function gatewayWith(env: Record<string, string> = {}, admin: 'token' | 'g
       models: ['gpt-4o-mini', 'failing-model'],
     }),
   });
+  started.push(gateway);
+  return gateway;
 }
 
 /** Traffic that touches every path: hits, misses, streams, 400/401/429/502, admin with good and bad tokens. */

@@ -228,11 +228,22 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   };
 }
 
-/** Start `count` gateways with the same options (names `<name>-0`, `<name>-1`, ...), in parallel. */
-export function startGateways(count: number, options: GatewayOptions = {}): Promise<GatewayProcess[]> {
-  return Promise.all(
+/**
+ * Start `count` gateways with the same options (names `<name>-0`, `<name>-1`, ...), in parallel. When
+ * one fails to start, the others are killed before the error is thrown (nothing is left running).
+ */
+export async function startGateways(count: number, options: GatewayOptions = {}): Promise<GatewayProcess[]> {
+  const results = await Promise.allSettled(
     Array.from({ length: count }, (_, index) =>
       startGateway({ ...options, name: `${options.name ?? 'gateway'}-${index}` }),
     ),
   );
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) {
+    await Promise.all(
+      results.map((result) => (result.status === 'fulfilled' ? result.value.kill() : undefined)),
+    );
+    throw failed.reason;
+  }
+  return results.map((result) => (result as PromiseFulfilledResult<GatewayProcess>).value);
 }
