@@ -83,7 +83,9 @@ describe('no cross-tenant cache hit, ever', () => {
         expect(seen.get(slot)?.has(text), `hit for ${slot} that ${tenant} was never answered with`).toBe(
           true,
         );
+        if (!askedByKey.has(`${key}|${prompt}|${stream}`)) sharedHits++;
       }
+      askedByKey.add(`${key}|${prompt}|${stream}`);
       if (control !== 'no-store') seen.set(slot, new Set([...(seen.get(slot) ?? []), text]));
     }
     // The sequence must exercise the cache, or it proves nothing.
