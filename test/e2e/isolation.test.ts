@@ -54,7 +54,7 @@ describe('no cross-tenant cache hit, ever', () => {
     // What each tenant has been answered with, per (prompt, stream): the only bodies a hit may return.
     const seen = new Map<string, Set<string>>();
     let hits = 0;
-    const sharedHits = 0;
+    let sharedHits = 0;
     const askedByKey = new Set<string>();
     for (const { key, prompt, stream, control } of fc.sample(step, { numRuns: 600, seed: 2024 })) {
       const { tenant } = KEYS[key]!;
