@@ -33,6 +33,11 @@ export interface GatewayOptions {
   localAdminToken?: boolean;
 }
 
+/** Longest a client may take to send its request headers, ms. */
+const CLIENT_HEADERS_TIMEOUT_MS = 10_000;
+/** Longest a client may take to send its whole request (headers and body), ms. */
+const CLIENT_REQUEST_TIMEOUT_MS = 20_000;
+
 /** A gateway: the Hono app plus its lifecycle. */
 export interface Gateway {
   readonly app: Hono;
@@ -119,7 +124,18 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         });
       }
       const { host, port } = config.server;
-      const listening = serve({ fetch: app.fetch, port, hostname: host }) as Server;
+      const listening = serve({
+        fetch: app.fetch,
+        port,
+        hostname: host,
+        // Node's defaults let a client dribble headers for 60 s and a body for 300 s (slowloris);
+        // a gateway cuts them off sooner. These bound receiving the request only, never a streamed answer.
+        serverOptions: {
+          headersTimeout: CLIENT_HEADERS_TIMEOUT_MS,
+          requestTimeout: CLIENT_REQUEST_TIMEOUT_MS,
+          connectionsCheckingInterval: 1000,
+        },
+      }) as Server;
       server = listening;
       try {
         await new Promise<void>((resolve, reject) => {
