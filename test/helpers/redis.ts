@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { freePort } from './ports.ts';
 
@@ -72,6 +72,9 @@ export async function startRedis(options: { persist?: boolean } = {}): Promise<R
     url: `redis://127.0.0.1:${port}`,
     kill,
     restart: launch,
-    stop: kill,
+    async stop() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
