@@ -98,7 +98,7 @@ function count(value: unknown): number {
 /** A Messages reply as an OpenAI `chat.completion`. */
 export function fromAnthropicMessage(provider: string, reply: unknown, created: number): Json {
   const message = reply as Json | null;
-  if (!message || message.type !== 'message' || !Array.isArray(message.content)) {
+  if (message?.type !== 'message' || !Array.isArray(message.content)) {
     throw new UpstreamError(`Provider '${provider}' sent a reply that is not a Messages API message`, 0);
   }
   const text = message.content
