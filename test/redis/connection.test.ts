@@ -80,6 +80,9 @@ describe('createRedisConnection', () => {
     const connection = connect(redis.url, { commandTimeoutMs: 50, failureThreshold: 1 });
     await until(() => connection.available, 'available');
     const pong = connection.run((c) => c.ping());
+    // node-redis writes queued commands in a setImmediate: let it send PING before the loop blocks,
+    // so the reply (not the request) is what waits while the process is busy.
+    await new Promise((resolve) => setImmediate(resolve));
     // Busy long enough that the reply is surely waiting on the socket when the loop wakes, even when
     // redis-server itself is descheduled on a loaded machine (150 ms was sometimes too short here).
     const busyUntil = performance.now() + 500;
