@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redisOutage } from './harness/redis-outage.ts';
+import { expectOutageServed, redisOutage } from './harness/redis-outage.ts';
 
 // Short Redis outage (2.5 s) under steady load on two gateways; the 10 s version is
 // test/chaos/redis-outage.test.ts (npm run test:chaos).
@@ -12,22 +12,8 @@ describe('Redis killed under steady load, down 2.5 s, restarted', () => {
     console.info(
       `redis outage 2.5 s: ${JSON.stringify(report.phases)} recovery ${report.recoveryMs} ms, tight tier ${report.burstAdmittedDuringOutage}/${report.tierLimit} admitted while down`,
     );
-    expect(report.failed).toEqual([]);
     expect(report.phases.outage.count).toBeGreaterThan(30);
-    expect(report.storeAvailableDuringOutage.every((value) => value === 0)).toBe(true);
-    // Degraded is visible on /readyz but still ready (200): the process keeps serving.
-    for (const readyz of report.readyzDuringOutage) {
-      expect(readyz).toMatch(/^200 /);
-      expect(readyz).toContain('"redis":"down"');
-      expect(readyz).toContain('"mode":"local-fallback"');
-    }
-    for (const readyz of report.readyzAfter) expect(readyz).toContain('"mode":"redis"');
-    // Degraded, each process enforces limit / instances on its own: limited, never unlimited, and
-    // the sum over the processes stays within the global limit.
-    expect(report.burstAdmittedDuringOutage).toBeGreaterThan(0);
-    expect(report.burstAdmittedDuringOutage).toBeLessThanOrEqual(report.tierLimit);
-    expect(report.burstAdmittedAfter).toBe(report.tierLimit);
-    expect(report.leaks).toEqual([]);
+    expectOutageServed(report);
     // Degraded latency stays bounded: no request waited on a dead Redis for long. Generous, because
     // this 2-core machine is shared; the real figures are printed above.
     expect(report.phases.outage.p99).toBeLessThan(3000);

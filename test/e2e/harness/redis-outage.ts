@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { startSimulator } from '../../../src/simulator/index.ts';
 import { type GatewayProcess, startGateways } from '../../helpers/gateway.ts';
 import { startRedis } from '../../helpers/redis.ts';
@@ -178,4 +179,26 @@ export async function redisOutage(options: RedisOutageOptions): Promise<RedisOut
     await Promise.all(gateways.map((gateway) => gateway.stop()));
     await Promise.all([sim.close(), redis.stop()]);
   }
+}
+
+/**
+ * What every Redis outage must show: no failed request, the degraded state visible (gauge 0, /readyz
+ * 200 with the local fallback), limits per process within the global one while down, exact after.
+ */
+export function expectOutageServed(report: RedisOutageReport): void {
+  expect(report.failed).toEqual([]);
+  expect(report.storeAvailableDuringOutage.every((value) => value === 0)).toBe(true);
+  // Degraded is visible on /readyz but still ready (200): the process keeps serving.
+  for (const readyz of report.readyzDuringOutage) {
+    expect(readyz).toMatch(/^200 /);
+    expect(readyz).toContain('"redis":"down"');
+    expect(readyz).toContain('"mode":"local-fallback"');
+  }
+  for (const readyz of report.readyzAfter) expect(readyz).toContain('"mode":"redis"');
+  // Degraded, each process enforces limit / instances on its own: limited, never unlimited, and
+  // the sum over the processes stays within the global limit.
+  expect(report.burstAdmittedDuringOutage).toBeGreaterThan(0);
+  expect(report.burstAdmittedDuringOutage).toBeLessThanOrEqual(report.tierLimit);
+  expect(report.burstAdmittedAfter).toBe(report.tierLimit);
+  expect(report.leaks).toEqual([]);
 }
