@@ -14,4 +14,4 @@ export type { TierLimits, TierRateLimitOptions } from './tier-options.ts';
 export type { TierRateLimitPolicy } from './tier-policy.ts';
 export { tierRateLimitPolicy } from './tier-policy.ts';
 export type { TokenEstimate } from './tokens.ts';
-export { estimateInputTokens, estimateTokens } from './tokens.ts';
+export { estimateInputTokens, estimateTokens, loadTokenizer, tokenizerLoaded } from './tokens.ts';

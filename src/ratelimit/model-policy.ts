@@ -26,7 +26,7 @@ import { pauseFromError, pauseFromResult } from './feedback.ts';
 import type { Permit } from './model-gate.ts';
 import { ModelGate } from './model-gate.ts';
 import { runAndSettle } from './settle.ts';
-import { actualTokens, estimateTokens } from './tokens.ts';
+import { actualTokens, estimateTokens, loadTokenizer, tokenizerLoaded } from './tokens.ts';
 import {
   isRecord,
   nonNegativeNumber,
@@ -225,6 +225,7 @@ export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateL
     async execute(ctx, next) {
       const gate = gates.get(ctx.model);
       if (!gate) return next(ctx);
+      if (gate.limits.tokensPerMinute !== undefined && !tokenizerLoaded()) await loadTokenizer();
       const estimate =
         gate.limits.tokensPerMinute === undefined
           ? undefined

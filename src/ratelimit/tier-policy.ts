@@ -34,7 +34,7 @@ import { runAndSettle } from './settle.ts';
 import type { TierRateLimitOptions, TierSpecs } from './tier-options.ts';
 import { resolveDefaultTier, resolveTiers } from './tier-options.ts';
 import type { TokenEstimate } from './tokens.ts';
-import { actualTokens, estimateTokens } from './tokens.ts';
+import { actualTokens, estimateTokens, loadTokenizer, tokenizerLoaded } from './tokens.ts';
 import { nonNegativeNumber, positiveInteger, resolveMultiplier } from './validate.ts';
 
 /** The inbound per-caller limiter: a policy plus its state for `/readyz`. */
@@ -104,6 +104,7 @@ export function tierRateLimitPolicy(options: TierRateLimitOptions): TierRateLimi
       // Keys hash-tag the tenant so a Redis Cluster keeps one caller's keys on one slot (Lua needs it).
       const keyBase = `${keyPrefix}{${ctx.tenant}}:`;
       const needsTokens = tier.global.tokens !== undefined || tier.fallback.tokens !== undefined;
+      if (needsTokens && !tokenizerLoaded()) await loadTokenizer();
       const estimate: TokenEstimate | undefined = needsTokens
         ? estimateTokens(ctx.request, defaultOutputTokens)
         : undefined;

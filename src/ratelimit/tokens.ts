@@ -1,4 +1,3 @@
-import { countTokens } from 'gpt-tokenizer';
 import type { TokenUsage } from '../core/result.ts';
 
 /**
@@ -18,6 +17,29 @@ const TOKENS_PER_NON_TEXT_PART = 85;
 const CACHE_LIMIT = 4096;
 const CACHEABLE_LENGTH = 32_768;
 const cache = new Map<string, number>();
+
+/** ~4 characters per token: OpenAI's rule of thumb, used only until the tokenizer has loaded. */
+const roughCount = (text: string) => Math.ceil(text.length / 4);
+let countTokens: (text: string) => number = roughCount;
+let loading: Promise<void> | undefined;
+
+/**
+ * Load the BPE tokenizer (o200k_base: ~70 MB of tables once loaded) on first need rather than at
+ * import, so code that never limits tokens never pays for it. The limit policies await it before their
+ * first estimate; until it has loaded, counts use ~4 characters per token.
+ */
+export function loadTokenizer(): Promise<void> {
+  loading ??= import('gpt-tokenizer').then((tokenizer) => {
+    countTokens = tokenizer.countTokens;
+    cache.clear();
+  });
+  return loading;
+}
+
+/** True once counts come from the real tokenizer. */
+export function tokenizerLoaded(): boolean {
+  return countTokens !== roughCount;
+}
 
 /** Tokens in a string, cached (bounded, oldest evicted first). */
 export function countText(text: string): number {

@@ -5,9 +5,12 @@ import type { AiResult } from '../../src/core/result.ts';
 import { jsonResult } from '../../src/core/result.ts';
 import { parseDuration, pauseFromResult } from '../../src/ratelimit/feedback.ts';
 import { modelRateLimitPolicy } from '../../src/ratelimit/model-policy.ts';
-import { estimateTokens } from '../../src/ratelimit/tokens.ts';
+import { estimateTokens, loadTokenizer } from '../../src/ratelimit/tokens.ts';
 import { useTestTelemetry } from '../helpers/telemetry.ts';
 import { ctxFor } from './helpers.ts';
+
+// Exact counts in these tests: load the tokenizer the policies otherwise load on first need.
+await loadTokenizer();
 
 const telemetry = useTestTelemetry();
 

@@ -8,10 +8,13 @@ import { aiContext } from '../../src/hono/context.ts';
 import { aiHandler } from '../../src/hono/handler.ts';
 import { aiRateLimit } from '../../src/hono/ratelimit.ts';
 import { tierRateLimitPolicy } from '../../src/ratelimit/tier-policy.ts';
-import { countText, estimateTokens } from '../../src/ratelimit/tokens.ts';
+import { countText, estimateTokens, loadTokenizer } from '../../src/ratelimit/tokens.ts';
 import { withRateLimit } from '../../src/wrap/ratelimit.ts';
 import { useTestTelemetry } from '../helpers/telemetry.ts';
 import { ctxFor, drain, jsonUpstream, manualClock, streamUpstream } from './helpers.ts';
+
+// Exact counts in these tests: load the tokenizer the policies otherwise load on first need.
+await loadTokenizer();
 
 const telemetry = useTestTelemetry();
 

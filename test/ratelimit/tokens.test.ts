@@ -5,9 +5,12 @@ import {
   countText,
   estimateInputTokens,
   estimateTokens,
+  loadTokenizer,
   maxOutputTokens,
 } from '../../src/ratelimit/tokens.ts';
 import { manualClock } from './helpers.ts';
+
+await loadTokenizer();
 
 describe('token estimation', () => {
   it('counts chat messages with the real tokenizer plus the documented framing', () => {
