@@ -55,9 +55,19 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** Scope hashes already computed: the same few tenants ask on every call (bounded: cleared when full). */
+const scopeHashes = new Map<string, string>();
+const SCOPE_HASHES_MAX = 4096;
+
 /** The key prefix of one scope (a tenant, or `shared`): clearing a tenant deletes this prefix. */
 export function scopePrefix(namespace: string, scope: string): string {
-  return `${namespace}:${sha256(`scope:${scope}`).slice(0, 16)}:`;
+  let hash = scopeHashes.get(scope);
+  if (hash === undefined) {
+    hash = sha256(`scope:${scope}`).slice(0, 16);
+    if (scopeHashes.size >= SCOPE_HASHES_MAX) scopeHashes.clear();
+    scopeHashes.set(scope, hash);
+  }
+  return `${namespace}:${hash}:`;
 }
 
 /**
