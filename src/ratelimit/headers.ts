@@ -30,10 +30,11 @@ export function formatPolicy(policies: readonly QuotaPolicy[]): string {
 
 /** `"requests";r=42;t=17, "tokens";r=900;t=5` (t rounds up: never promise capacity early). */
 export function formatState(names: readonly string[], snapshots: readonly BucketSnapshot[]): string {
-  return names
-    .map((name, i) => {
-      const s = snapshots[i]!;
-      return `"${name}";r=${s.remaining};t=${Math.ceil(s.resetMs / 1000)}`;
-    })
-    .join(', ');
+  // A plain loop (this runs on every limited request, and again when the call settles).
+  let field = '';
+  for (let i = 0; i < names.length; i++) {
+    const s = snapshots[i]!;
+    field += `${i === 0 ? '' : ', '}"${names[i]}";r=${s.remaining};t=${Math.ceil(s.resetMs / 1000)}`;
+  }
+  return field;
 }
