@@ -6,14 +6,24 @@ export const MAX_JSON_DEPTH = 64;
 
 /** Nesting depth of a parsed JSON value, iteratively (a deep value must not overflow our stack). */
 export function jsonDepth(value: unknown, limit = Number.POSITIVE_INFINITY): number {
+  if (typeof value !== 'object' || value === null) return 0;
   let deepest = 0;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop()!;
-    if (typeof current !== 'object' || current === null) continue;
+  // Two parallel stacks of containers only (no tuple per node, no entry per string or number):
+  // this runs on every gateway request.
+  const containers: object[] = [value];
+  const depths: number[] = [1];
+  while (containers.length > 0) {
+    const current = containers.pop()!;
+    const depth = depths.pop()!;
     if (depth > deepest) deepest = depth;
     if (deepest > limit) return deepest;
-    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+    const children: unknown[] = Array.isArray(current) ? current : Object.values(current);
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) {
+        containers.push(child);
+        depths.push(depth + 1);
+      }
+    }
   }
   return deepest;
 }
