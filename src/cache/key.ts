@@ -31,14 +31,25 @@ export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
     return JSON.stringify(value) ?? 'null';
   }
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
-  const record = value as Record<string, unknown>;
-  const parts: string[] = [];
-  for (const name of Object.keys(record).sort()) {
-    if (record[name] === undefined) continue;
-    parts.push(`${JSON.stringify(name)}:${canonicalJson(record[name])}`);
+  // Plain loops and string appends (no intermediate arrays): this runs on every cached call.
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) text += ',';
+      // A hole stays empty, as `map` + `join` left it (keys computed before stay the same).
+      if (i in value) text += canonicalJson(value[i]);
+    }
+    return `${text}]`;
   }
-  return `{${parts.join(',')}}`;
+  const record = value as Record<string, unknown>;
+  let text = '{';
+  for (const name of Object.keys(record).sort()) {
+    const item = record[name];
+    if (item === undefined) continue;
+    if (text.length > 1) text += ',';
+    text += `${JSON.stringify(name)}:${canonicalJson(item)}`;
+  }
+  return `${text}}`;
 }
 
 /** The request fields that change the answer; top-level nulls mean "default", as absent ones do. */

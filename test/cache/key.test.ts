@@ -34,6 +34,19 @@ describe('cache keys', () => {
     );
   });
 
+  it('serialise edge values exactly as before (keys stored earlier stay readable)', () => {
+    expect(canonicalJson({ z: undefined, y: 'a"b\\', x: [undefined, null, 1.5, true] })).toBe(
+      '{"x":[null,null,1.5,true],"y":"a\\"b\\\\"}',
+    );
+    // biome-ignore lint/suspicious/noSparseArray: a hole must keep its old, empty rendering
+    expect(canonicalJson([1, , 3])).toBe('[1,,3]');
+    expect(canonicalJson([])).toBe('[]');
+    expect(canonicalJson({})).toBe('{}');
+    expect(canonicalJson({ a: undefined })).toBe('{}');
+    expect(canonicalJson('text')).toBe('"text"');
+    expect(canonicalJson(undefined)).toBe('null');
+  });
+
   it('change with every output-changing field', () => {
     const variants = [
       { ...base, temperature: 0.3 },
