@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { BadRequestError } from '../core/errors.ts';
+import { requestJson } from '../hono/body.ts';
 
 /** Deepest JSON nesting accepted. Real chat requests (tools, JSON schemas) stay far below it. */
 export const MAX_JSON_DEPTH = 64;
@@ -38,7 +39,7 @@ export function chatRequestGuard(): MiddlewareHandler {
   return async function chatRequestGuard(c, next) {
     let body: unknown;
     try {
-      body = await c.req.json();
+      body = await requestJson(c);
     } catch {
       return next();
     }

@@ -27,6 +27,7 @@ import {
   ATTR_TIER,
 } from '../telemetry/semconv.ts';
 import { getTracer } from '../telemetry/spans.ts';
+import { requestJson } from './body.ts';
 import { resultFromResponse, setResult } from './result.ts';
 
 /** Context variables the alchemist middleware share (typed for `c.get`). */
@@ -77,7 +78,7 @@ function handlerRoute(c: Context): string {
 async function readRequest(c: Context): Promise<Record<string, unknown>> {
   let body: unknown;
   try {
-    body = await c.req.json();
+    body = await requestJson(c);
   } catch {
     throw new BadRequestError('Request body is not valid JSON', 'invalid_json');
   }
