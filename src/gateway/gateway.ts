@@ -157,11 +157,16 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
       let admin = adminToken ? 'on (ADMIN_TOKEN)' : 'off (set ADMIN_TOKEN)';
       if (!adminToken && isLoopback(host) && options.localAdminToken !== false) {
-        // Loopback only: a generated token in a private file the CLI reads (never logged).
-        const local = writeLocalToken(address.port);
-        adminToken = local.token;
-        localTokenPort = address.port;
-        admin = `on (local token in ${local.path})`;
+        // Loopback only: a generated token in a private file the CLI reads (never logged). If the
+        // file cannot be private (another user owns the directory), the admin API stays off.
+        try {
+          const local = writeLocalToken(address.port);
+          adminToken = local.token;
+          localTokenPort = address.port;
+          admin = `on (local token in ${local.path})`;
+        } catch (error) {
+          admin = `off (no private token file: ${error instanceof Error ? error.message : String(error)}; set ADMIN_TOKEN)`;
+        }
       }
       phase = 'ready';
       logger.info('alchemist-perf gateway listening', {
