@@ -4,7 +4,7 @@ import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { type GatewayProcess, startGateway } from '../helpers/gateway.ts';
 import { freePort } from '../helpers/ports.ts';
 import { gatewayConfig } from './harness/config.ts';
-import { logsAndExports, scrapeMetrics } from './harness/emitted.ts';
+import { expectNoSecrets, stopAndCollect } from './harness/emitted.ts';
 import { requestArb, validRequestArb, violation } from './harness/fuzz.ts';
 import { chat, chatBody, errorCode } from './harness/http.ts';
 import { heapAfterGc } from './harness/inspector.ts';
@@ -44,12 +44,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  emitted.push(...(await scrapeMetrics([gateway])));
-  await gateway?.stop();
-  emitted.push(...logsAndExports([gateway]));
+  await stopAndCollect([gateway], emitted);
   await sim?.close();
-  const findings = scanner.scan(emitted);
-  if (findings.length > 0) throw new Error(`secrets leaked: ${JSON.stringify(findings, null, 2)}`);
+  expectNoSecrets(scanner, emitted);
 });
 
 const auth = { authorization: `Bearer ${KEY}` };

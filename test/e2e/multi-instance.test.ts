@@ -4,7 +4,7 @@ import { startSimulator } from '../../src/simulator/index.ts';
 import { type GatewayProcess, startGateways } from '../helpers/gateway.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
 import { gatewayConfig } from './harness/config.ts';
-import { logsAndExports, scrapeMetrics } from './harness/emitted.ts';
+import { expectNoSecrets, logsAndExports, scrapeMetrics, stopAndCollect } from './harness/emitted.ts';
 import { chat, chatBody, errorCode, waitUntil } from './harness/http.ts';
 import { type OtlpSink, startOtlpSink } from './harness/otlp-sink.ts';
 import { parsePrometheus, sumOf } from './harness/prometheus.ts';
@@ -54,12 +54,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  emitted.push(...(await scrapeMetrics(gateways)));
-  await Promise.all(gateways.map((gateway) => gateway.stop()));
-  emitted.push(...logsAndExports(gateways, sink));
+  await stopAndCollect(gateways, emitted, sink);
   await Promise.all([sim?.close(), redis?.stop(), sink?.close()]);
-  const findings = scanner.scan(emitted);
-  if (findings.length > 0) throw new Error(`secrets leaked: ${JSON.stringify(findings, null, 2)}`);
+  expectNoSecrets(scanner, emitted);
 });
 
 const cacheStatus = (reply: { headers: Headers }) => reply.headers.get('cache-status') ?? '';

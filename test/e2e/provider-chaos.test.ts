@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { type GatewayProcess, startGateway } from '../helpers/gateway.ts';
 import { gatewayConfig } from './harness/config.ts';
-import { logsAndExports, scrapeMetrics } from './harness/emitted.ts';
+import { expectNoSecrets, stopAndCollect } from './harness/emitted.ts';
 import { type ChatReply, chat, chatBody, errorCode, waitUntil } from './harness/http.ts';
 import { mapConcurrent } from './harness/load.ts';
 import { parsePrometheus, sumOf } from './harness/prometheus.ts';
@@ -45,12 +45,9 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  emitted.push(...(await scrapeMetrics([gateway])));
-  await gateway?.stop();
-  emitted.push(...logsAndExports([gateway]));
+  await stopAndCollect([gateway], emitted);
   await sim?.close();
-  const findings = scanner.scan(emitted);
-  if (findings.length > 0) throw new Error(`secrets leaked: ${JSON.stringify(findings, null, 2)}`);
+  expectNoSecrets(scanner, emitted);
 });
 
 const ask = (model: string, text: string, extra: Record<string, unknown> = {}) =>

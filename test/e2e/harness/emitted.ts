@@ -1,6 +1,6 @@
 import type { GatewayProcess } from '../../helpers/gateway.ts';
 import type { OtlpSink } from './otlp-sink.ts';
-import type { ScannedText } from './secrets.ts';
+import type { ScannedText, SecretScanner } from './secrets.ts';
 
 /** `/metrics` of every gateway still running (scrape before stopping them). */
 export async function scrapeMetrics(gateways: readonly GatewayProcess[]): Promise<ScannedText[]> {
@@ -25,4 +25,25 @@ export function logsAndExports(gateways: readonly GatewayProcess[], sink?: OtlpS
       text: item.text,
     })),
   ];
+}
+
+/**
+ * Stop gateways and gather everything they emitted: a last `/metrics` scrape (before stopping), then
+ * their logs and, when given, the OTLP exports the sink received.
+ */
+export async function stopAndCollect(
+  gateways: readonly (GatewayProcess | undefined)[],
+  emitted: ScannedText[],
+  sink?: OtlpSink,
+): Promise<void> {
+  const started = gateways.filter((gateway): gateway is GatewayProcess => gateway !== undefined);
+  emitted.push(...(await scrapeMetrics(started)));
+  await Promise.all(started.map((gateway) => gateway.stop()));
+  emitted.push(...logsAndExports(started, sink));
+}
+
+/** Fail the suite when the scanner finds a key, token or prompt in anything emitted. */
+export function expectNoSecrets(scanner: SecretScanner, emitted: readonly ScannedText[]): void {
+  const findings = scanner.scan(emitted);
+  if (findings.length > 0) throw new Error(`secrets leaked: ${JSON.stringify(findings, null, 2)}`);
 }
