@@ -80,7 +80,8 @@ export interface CallContextInit {
   tier?: string;
   request?: Record<string, unknown>;
   stream?: boolean;
-  signal?: AbortSignal;
+  /** A signal, or a function making it on first use (a request's signal costs an AbortController). */
+  signal?: AbortSignal | (() => AbortSignal);
   span?: Span;
   route?: string;
   cacheControl?: Partial<RequestCacheControl>;
@@ -92,7 +93,8 @@ const NEVER_ABORTED = new AbortController().signal;
 /** Build a call context with safe defaults (tenant `default`, tier `default`, no span). */
 export function createCallContext(init: CallContextInit): CallContext {
   const request = init.request ?? {};
-  return {
+  const { signal } = init;
+  const ctx: CallContext = {
     provider: init.provider,
     model: init.model,
     operation: init.operation ?? 'chat',
@@ -100,12 +102,18 @@ export function createCallContext(init: CallContextInit): CallContext {
     tier: init.tier ?? 'default',
     request,
     stream: init.stream ?? request.stream === true,
-    signal: init.signal ?? NEVER_ABORTED,
+    signal: typeof signal === 'object' ? signal : NEVER_ABORTED,
     span: init.span ?? NO_SPAN,
     route: init.route ?? 'default',
     cacheControl: { noCache: false, noStore: false, ...init.cacheControl },
     decisions: { headers: {}, serverTiming: [], upstreamAttempts: 0 },
   };
+  if (typeof signal === 'function') {
+    // Made on first read: a cache hit or a rejection never needs one.
+    let made: AbortSignal | undefined;
+    Object.defineProperty(ctx, 'signal', { get: () => (made ??= signal()), enumerable: true });
+  }
+  return ctx;
 }
 
 /** Parse request `Cache-Control` (RFC 9111 §5.2.1) into the directives the cache honours. */

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { PayloadTooLargeError } from '../core/errors.ts';
+import { requestHeader } from '../hono/headers.ts';
 
 /**
  * 413 for bodies over `maxBytes`. A request that declares its length is judged by `Content-Length`
@@ -15,7 +16,7 @@ export function requestBodyLimit(maxBytes: number): MiddlewareHandler {
     onError: () => new PayloadTooLargeError(maxBytes).getResponse(),
   });
   return async function requestBodyLimit(c, next) {
-    const declared = c.req.header('content-length');
+    const declared = requestHeader(c, 'content-length');
     if (declared === undefined) return counting(c, next);
     if (Number(declared) > maxBytes) throw new PayloadTooLargeError(maxBytes);
     return next();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import type { Identity } from '../core/identity.ts';
 import { bearerToken, tenantForKey } from '../core/identity.ts';
+import { requestHeader } from '../hono/headers.ts';
 import type { GatewayConfig } from './config/types.ts';
 
 function digest(key: string): string {
@@ -10,7 +11,7 @@ function digest(key: string): string {
 
 /** The client key of a request: `Authorization: Bearer <key>`, or `x-api-key` (Anthropic-style clients). */
 export function clientKey(c: Context): string | undefined {
-  return bearerToken(c.req.header('authorization')) ?? c.req.header('x-api-key')?.trim() ?? undefined;
+  return bearerToken(requestHeader(c, 'authorization')) ?? requestHeader(c, 'x-api-key')?.trim() ?? undefined;
 }
 
 /**

@@ -28,6 +28,7 @@ import {
 } from '../telemetry/semconv.ts';
 import { getTracer } from '../telemetry/spans.ts';
 import { requestJson } from './body.ts';
+import { requestHeader } from './headers.ts';
 import { resultFromResponse, setResult } from './result.ts';
 
 /** Context variables the alchemist middleware share (typed for `c.get`). */
@@ -55,7 +56,7 @@ export interface AiContextOptions {
 const defaultIdentify =
   (tier: string) =>
   (c: Context): Identity => {
-    const key = bearerToken(c.req.header('authorization')) ?? c.req.header('x-api-key');
+    const key = bearerToken(requestHeader(c, 'authorization')) ?? requestHeader(c, 'x-api-key');
     return { tenant: key ? tenantForKey(key) : 'anonymous', tier };
   };
 
@@ -146,10 +147,10 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
       tenant: identity.tenant,
       tier: identity.tier,
       request,
-      signal: c.req.raw.signal,
+      signal: () => c.req.raw.signal,
       span,
       route,
-      cacheControl: parseCacheControl(c.req.header('cache-control')),
+      cacheControl: parseCacheControl(requestHeader(c, 'cache-control')),
     });
     c.set('alchemist', ctx);
     const tracked = trackRequest(ctx, options.meterProvider);
@@ -216,10 +217,10 @@ export async function callContextOf(c: Context): Promise<CallContext> {
     tenant: identity.tenant,
     tier: identity.tier,
     request,
-    signal: c.req.raw.signal,
+    signal: () => c.req.raw.signal,
     ...(span ? { span } : {}),
     route: handlerRoute(c),
-    cacheControl: parseCacheControl(c.req.header('cache-control')),
+    cacheControl: parseCacheControl(requestHeader(c, 'cache-control')),
   });
   c.set('alchemist', ctx);
   return ctx;

@@ -59,6 +59,13 @@ async function* sseChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<unkn
  * tell it is incomplete. A client that disconnects stops the source iterator.
  */
 export function responseFromResult(result: AiResult, extraHeaders: Record<string, string> = {}): Response {
+  return render(result, extraHeaders);
+}
+
+/** JSON text of the responses we rendered, so adding headers re-renders without serialising again. */
+const renderedText = new WeakMap<Response, string>();
+
+function render(result: AiResult, extraHeaders: Record<string, string>, text?: string): Response {
   // A plain record, not a Headers object: @hono/node-server writes it without WHATWG header validation.
   const headers: Record<string, string> = {};
   for (const source of [result.headers, extraHeaders]) {
@@ -68,10 +75,9 @@ export function responseFromResult(result: AiResult, extraHeaders: Record<string
   if (result.kind === 'json') {
     const isText = typeof result.body === 'string';
     headers['content-type'] = isText ? 'text/plain; charset=utf-8' : 'application/json';
-    response = new Response(isText ? (result.body as string) : serialize(result.body), {
-      status: result.status,
-      headers,
-    });
+    const body = text ?? (isText ? (result.body as string) : serialize(result.body));
+    response = new Response(body, { status: result.status, headers });
+    renderedText.set(response, body);
   } else {
     headers['content-type'] = 'text/event-stream';
     headers['cache-control'] = 'no-cache';
@@ -127,18 +133,17 @@ function sseBody(chunks: AsyncIterable<unknown>): ReadableStream<Uint8Array> {
 /** Replace `c.res` with a result's response, dropping the old response's headers (they described it). */
 export function setResult(c: Context, result: AiResult, extraHeaders?: Record<string, string>): void {
   const current = c.res;
+  let response: Response;
   if (knownResults.get(current) === result) {
-    // The response already renders this result (an inner layer made it): add headers, don't re-render.
-    if (extraHeaders && Object.keys(extraHeaders).length > 0) {
-      for (const [name, value] of Object.entries(extraHeaders)) current.headers.set(name, value);
-      knownResults.set(current, { ...result, headers: { ...result.headers, ...extraHeaders } });
-    }
-    return;
+    // The response already renders this result (an inner layer made it): only headers to add. Render it
+    // again with them rather than `current.headers.set()`: reading `.headers` turns @hono/node-server's
+    // lightweight Response into a full WHATWG one (Headers validation per header, per layer).
+    if (!extraHeaders || Object.keys(extraHeaders).length === 0) return;
+    response = render(result, extraHeaders, renderedText.get(current));
+  } else {
+    response = render(result, extraHeaders ?? {});
   }
-  const response = responseFromResult(result, extraHeaders);
+  // Unset first: given a new response while one is set, Hono copies the old one's headers into it.
   c.res = undefined;
   c.res = response;
-  // Hono copies the response it is given; remember the copy too.
-  const known = knownResults.get(response);
-  if (known) knownResults.set(c.res, known);
 }
