@@ -9,6 +9,8 @@ export type SystemSpec =
   | { readonly kind: 'sink' }
   | { readonly kind: 'fixed'; readonly body: string }
   | { readonly kind: 'proxy'; readonly upstream: string; readonly client: 'undici' | 'fetch' }
+  /** A plain Hono app with only `aiContext()` + `aiCache()` in front of a fetch handler. */
+  | { readonly kind: 'cache-middleware'; readonly upstream: string; readonly otlpEndpoint: string }
   | {
       readonly kind: 'pack';
       readonly upstream: string;

@@ -25,6 +25,11 @@ async function start(spec: SystemSpec): Promise<Running> {
       return (await import('./systems/fixed.ts')).startFixed(spec.body);
     case 'proxy':
       return (await import('./systems/proxy.ts')).startProxy(spec.upstream, spec.client);
+    case 'cache-middleware':
+      return (await import('./systems/cache-middleware.ts')).startCacheMiddleware(
+        spec.upstream,
+        spec.otlpEndpoint,
+      );
     case 'pack':
       return (await import('./systems/pack.ts')).startPack(spec);
   }

@@ -16,10 +16,23 @@ export async function askOnce(origin: string, body: string): Promise<{ text: str
   return { text, cacheStatus: String(answer.headers['cache-status'] ?? '') };
 }
 
+/** Ask once (a miss, stored) and again, which must be a hit; returns the hit. */
+async function storeAndHit(origin: string, body: string): Promise<{ text: string; cacheStatus: string }> {
+  await askOnce(origin, body);
+  const hit = await askOnce(origin, body);
+  if (!/;\s*hit\b/.test(hit.cacheStatus)) {
+    throw new Error(
+      `the second identical request was not a hit (Cache-Status: ${hit.cacheStatus || 'none'})`,
+    );
+  }
+  return hit;
+}
+
 /**
  * (3) The cache-hit path against the fastest thing a Hono app can do: a handler that returns the
  * same JSON. Both parse the request and serialise the answer; the difference is the pack's lookup,
- * key derivation, limits and telemetry.
+ * key derivation, limits and telemetry. A third system is a plain Hono app with only the cache
+ * middleware (`aiContext()` + `aiCache()`), for teams that add those lines to their own server.
  */
 export const hitPath: Scenario = {
   id: 'hit-path',
@@ -35,14 +48,14 @@ export const hitPath: Scenario = {
       cache: true,
       otlpEndpoint: sink.url,
     });
+    const middleware = await scope.spawn('cache-mw', {
+      kind: 'cache-middleware',
+      upstream: simulator.url,
+      otlpEndpoint: sink.url,
+    });
     const body = fixedPrompt('hit');
-    await askOnce(pack.url, body(0));
-    const hit = await askOnce(pack.url, body(0));
-    if (!/;\s*hit\b/.test(hit.cacheStatus)) {
-      throw new Error(
-        `the second identical request was not a hit (Cache-Status: ${hit.cacheStatus || 'none'})`,
-      );
-    }
+    const hit = await storeAndHit(pack.url, body(0));
+    await storeAndHit(middleware.url, body(0));
     const fixed = await scope.spawn('bare-fixed', { kind: 'fixed', body: hit.text });
     const systems = await bench.measureAll([
       {
@@ -60,9 +73,18 @@ export const hitPath: Scenario = {
         connections: CONNECTIONS,
         caches: true,
       },
+      {
+        name: 'cache-mw-hit',
+        label: 'Hono app + aiContext() + aiCache(), every request a hit',
+        system: middleware,
+        body,
+        connections: CONNECTIONS,
+        caches: true,
+      },
     ]);
     const f = pick(systems, 'bare-fixed');
     const p = pick(systems, 'pack-hit');
+    const m = pick(systems, 'cache-mw-hit');
     return {
       id: this.id,
       title: this.title,
@@ -75,6 +97,13 @@ export const hitPath: Scenario = {
         }),
         ratio('cpu', 'CPU/req pack-hit / bare-fixed', p.cpuPerRequestUs / f.cpuPerRequestUs, 'lower'),
         ratio('p99', 'p99 latency pack-hit / bare-fixed', p.latencyMs.p99 / f.latencyMs.p99, 'lower'),
+        ratio(
+          'mw-throughput',
+          'throughput cache-mw-hit / bare-fixed (cache middleware only, no gateway)',
+          m.throughput / f.throughput,
+          'higher',
+        ),
+        ratio('mw-cpu', 'CPU/req cache-mw-hit / bare-fixed', m.cpuPerRequestUs / f.cpuPerRequestUs, 'lower'),
       ],
       notes: [
         'Target (issue 8): cache hits at least 0.5x the bare fixed-response throughput.',

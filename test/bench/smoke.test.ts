@@ -60,7 +60,7 @@ describe('npm run bench (smoke, --quick: asserts the output shape, not speed)', 
     expect(result.scenarios).toHaveLength(1);
     const [scenario] = result.scenarios;
     expect(scenario?.skipped).toBeUndefined();
-    expect(scenario?.systems.map((s) => s.name)).toEqual(['bare-fixed', 'pack-hit']);
+    expect(scenario?.systems.map((s) => s.name)).toEqual(['bare-fixed', 'pack-hit', 'cache-mw-hit']);
     for (const system of scenario?.systems ?? []) {
       expect(system.requests).toBeGreaterThan(0);
       expect(system.errors).toBe(0);
@@ -71,6 +71,7 @@ describe('npm run bench (smoke, --quick: asserts the output shape, not speed)', 
     }
     // Every request after the first is the stored answer.
     expect(scenario?.systems[1]?.hitRate).toBe(1);
+    expect(scenario?.systems[2]?.hitRate).toBe(1);
     const target = scenario?.ratios.find((r) => r.id === 'throughput');
     expect(target?.target).toEqual({ op: '>=', value: 0.5 });
     expect(typeof target?.pass).toBe('boolean');
