@@ -8,6 +8,7 @@ import type {
   UpDownCounter,
 } from '@opentelemetry/api';
 import { metrics } from '@opentelemetry/api';
+import { createAccumulatingCounter, createAccumulatingUpDownCounter } from './accumulating.ts';
 import {
   GEN_AI_DURATION_BUCKETS,
   GEN_AI_TIME_TO_FIRST_CHUNK_BUCKETS,
@@ -179,11 +180,11 @@ function create(meter: Meter, spec: InstrumentSpec) {
   if (spec.buckets) options.advice = { explicitBucketBoundaries: [...spec.buckets] };
   switch (spec.kind) {
     case 'counter':
-      return meter.createCounter(spec.name, options);
+      return createAccumulatingCounter(meter, spec.name, options);
     case 'histogram':
       return meter.createHistogram(spec.name, options);
     case 'updowncounter':
-      return meter.createUpDownCounter(spec.name, options);
+      return createAccumulatingUpDownCounter(meter, spec.name, options);
     case 'gauge':
       return meter.createGauge(spec.name, options);
   }
