@@ -43,13 +43,32 @@ export function canonicalJson(value: unknown): string {
   }
   const record = value as Record<string, unknown>;
   let text = '{';
-  for (const name of Object.keys(record).sort()) {
+  for (const name of sortedKeys(record)) {
     const item = record[name];
     if (item === undefined) continue;
     if (text.length > 1) text += ',';
     text += `${JSON.stringify(name)}:${canonicalJson(item)}`;
   }
   return `${text}}`;
+}
+
+/** Below this many keys an insertion sort in place beats `sort()`, which copies into a work array. */
+const INSERTION_SORT_MAX = 16;
+
+/** Object keys in code-unit order (as `sort()` orders them). */
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const names = Object.keys(record);
+  if (names.length > INSERTION_SORT_MAX) return names.sort();
+  for (let i = 1; i < names.length; i++) {
+    const name = names[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (names[j] as string) > name) {
+      names[j + 1] = names[j] as string;
+      j--;
+    }
+    names[j + 1] = name;
+  }
+  return names;
 }
 
 /** The request fields that change the answer; top-level nulls mean "default", as absent ones do. */

@@ -47,6 +47,30 @@ describe('cache keys', () => {
     expect(canonicalJson(undefined)).toBe('null');
   });
 
+  it('order keys as sort() does, for small objects (sorted in place) and large ones', () => {
+    const reference = (value: unknown): string => {
+      if (value === null || typeof value !== 'object') return JSON.stringify(value);
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+      const record = value as Record<string, unknown>;
+      const names = Object.keys(record).sort();
+      return `{${names.map((name) => `${JSON.stringify(name)}:${reference(record[name])}`).join(',')}}`;
+    };
+    const alphabet = ['a', 'B', 'b', '_', '10', '2', 'é', 'ä', 'Z', '😀', 'aa', ''];
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (const size of [0, 1, 2, 3, 5, 8, 15, 16, 17, 40]) {
+      const record: Record<string, unknown> = {};
+      for (let i = 0; i < size; i++) {
+        const name = `${alphabet[Math.floor(random() * alphabet.length)]}${alphabet[Math.floor(random() * alphabet.length)]}${i % 3 === 0 ? i : ''}`;
+        record[name] = i % 4 === 0 ? { y: i, x: [i] } : i;
+      }
+      expect(canonicalJson(record)).toBe(reference(record));
+    }
+  });
+
   it('change with every output-changing field', () => {
     const variants = [
       { ...base, temperature: 0.3 },

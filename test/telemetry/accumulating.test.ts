@@ -57,7 +57,11 @@ describe('accumulating counters', () => {
     counter.add(1, { code: '1' });
     counter.add(1, { code: true });
     counter.add(1);
-    expect(Object.keys((await collect()).values)).toHaveLength(4);
+    counter.add(1, { code: undefined });
+    const { values } = await collect();
+    expect(Object.keys(values)).toHaveLength(4);
+    // An attribute without a value is no attribute (the SDK drops it): the same series as none.
+    expect(values['{}']).toBe(2);
   });
 
   it('are cumulative across collections, or deltas when the reader asks', async () => {
