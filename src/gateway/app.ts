@@ -2,10 +2,10 @@ import { Hono } from 'hono';
 import type { Policy } from '../core/compose.ts';
 import { isAlchemistError, toErrorResponse } from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
-import { aiCache } from '../hono/cache.ts';
+import { cacheHeaders } from '../hono/cache.ts';
 import { aiContext } from '../hono/context.ts';
 import { aiHandler } from '../hono/handler.ts';
-import { aiRateLimit } from '../hono/ratelimit.ts';
+import { rateLimitHeaders } from '../hono/ratelimit.ts';
 import { type AdminSources, adminRoutes } from './admin.ts';
 import { requestBodyLimit } from './body-limit.ts';
 import { readyzHandler } from './health.ts';
@@ -42,8 +42,9 @@ export interface GatewayAppDeps extends AdminSources {
 
 /**
  * The gateway's Hono app, composed only from the public middleware and a proxy handler:
- * bodyLimit (413) → chatRequestGuard (400) → aiContext (400/401, request span and metrics) → aiRateLimit (429) → aiCache →
- * aiHandler(proxy, [resilience: retries, breakers (503), timeouts (504), fallbacks, per-model limits]).
+ * bodyLimit (413) → chatRequestGuard (400) → aiContext (400/401, request span and metrics) →
+ * aiHandler(proxy, [tier limits (429), cache, resilience: retries, breakers (503), timeouts (504),
+ * fallbacks, per-model limits]).
  */
 export function createGatewayApp(deps: GatewayAppDeps): Hono {
   const { config, policies, registry, logger } = deps;
@@ -104,8 +105,15 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
       resolveProvider: (model) => registry.resolve(model),
     }),
   );
-  app.use(route, aiRateLimit({ policy: policies.tierLimit }));
-  app.use(route, aiCache(policies.cache));
-  app.post(route, aiHandler(proxyCall(registry), [withoutProviderHeaders, policies.resilience]));
+  // One handler composes the limiter, the cache and resilience: one pass per request, where a
+  // middleware layer each (aiRateLimit, aiCache) re-entered Hono and re-rendered the answer twice more.
+  app.post(
+    route,
+    aiHandler(
+      proxyCall(registry),
+      [policies.tierLimit, policies.cache, withoutProviderHeaders, policies.resilience],
+      { headers: (ctx) => ({ ...rateLimitHeaders(ctx), ...cacheHeaders(ctx) }) },
+    ),
+  );
   return app;
 }

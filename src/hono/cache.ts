@@ -16,7 +16,7 @@ function serverTiming(ctx: CallContext): string | undefined {
     .join(', ');
 }
 
-function cacheHeaders(ctx: CallContext): Record<string, string> | undefined {
+export function cacheHeaders(ctx: CallContext): Record<string, string> | undefined {
   const headers: Record<string, string> = {};
   // Cache-Status (RFC 9211) says what the cache did: hit, or why it forwarded.
   if (ctx.decisions.cacheStatus) headers['cache-status'] = ctx.decisions.cacheStatus;

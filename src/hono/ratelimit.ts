@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import type { CallContext } from '../core/context.ts';
 import { HEADER_POLICY, HEADER_STATE } from '../ratelimit/headers.ts';
 import type { TierRateLimitOptions, TierRateLimitPolicy } from '../ratelimit/index.ts';
 import { tierRateLimitPolicy } from '../ratelimit/index.ts';
@@ -14,6 +15,16 @@ export type AiRateLimitOptions = (TierRateLimitOptions | { policy: TierRateLimit
 /** A middleware with the limiter's state, for `/readyz`. */
 export type AiRateLimitMiddleware = MiddlewareHandler & Pick<TierRateLimitPolicy, 'state'>;
 
+/** The `RateLimit-Policy` / `RateLimit` headers the tier limiter decided for this call. */
+export function rateLimitHeaders(ctx: CallContext): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const policyHeader = ctx.decisions.headers[HEADER_POLICY];
+  const stateHeader = ctx.decisions.headers[HEADER_STATE];
+  if (policyHeader !== undefined) headers[HEADER_POLICY] = policyHeader;
+  if (stateHeader !== undefined) headers[HEADER_STATE] = stateHeader;
+  return headers;
+}
+
 /**
  * Per-caller tier limits as Hono middleware (see `tierRateLimitPolicy`). Over a limit the request
  * ends at once with 429, `Retry-After` and the `RateLimit-Policy` / `RateLimit` headers; successful
@@ -28,14 +39,7 @@ export type AiRateLimitMiddleware = MiddlewareHandler & Pick<TierRateLimitPolicy
 export function aiRateLimit(options: AiRateLimitOptions): AiRateLimitMiddleware {
   const policy = 'policy' in options ? options.policy : tierRateLimitPolicy(options);
   const middleware = policyMiddleware('aiRateLimit', policy, {
-    headers: (ctx) => {
-      const headers: Record<string, string> = {};
-      const policyHeader = ctx.decisions.headers[HEADER_POLICY];
-      const stateHeader = ctx.decisions.headers[HEADER_STATE];
-      if (policyHeader !== undefined) headers[HEADER_POLICY] = policyHeader;
-      if (stateHeader !== undefined) headers[HEADER_STATE] = stateHeader;
-      return headers;
-    },
+    headers: rateLimitHeaders,
     ...(options.onRejected ? { onRejected: options.onRejected } : {}),
   });
   return Object.assign(middleware, { state: () => policy.state() });
