@@ -8,7 +8,11 @@ import type {
   UpDownCounter,
 } from '@opentelemetry/api';
 import { metrics } from '@opentelemetry/api';
-import { createAccumulatingCounter, createAccumulatingUpDownCounter } from './accumulating.ts';
+import {
+  createAccumulatingCounter,
+  createAccumulatingGauge,
+  createAccumulatingUpDownCounter,
+} from './accumulating.ts';
 import {
   GEN_AI_DURATION_BUCKETS,
   GEN_AI_TIME_TO_FIRST_CHUNK_BUCKETS,
@@ -186,7 +190,7 @@ function create(meter: Meter, spec: InstrumentSpec) {
     case 'updowncounter':
       return createAccumulatingUpDownCounter(meter, spec.name, options);
     case 'gauge':
-      return meter.createGauge(spec.name, options);
+      return createAccumulatingGauge(meter, spec.name, options);
   }
 }
 

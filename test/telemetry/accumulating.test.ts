@@ -1,6 +1,7 @@
 import {
   AggregationTemporality,
   DataPointType,
+  type GaugeMetricData,
   type InstrumentType,
   MeterProvider,
   MetricReader,
@@ -9,6 +10,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import {
   createAccumulatingCounter,
+  createAccumulatingGauge,
   createAccumulatingUpDownCounter,
   SERIES_LIMIT,
 } from '../../src/telemetry/accumulating.ts';
@@ -25,7 +27,7 @@ function setup(temporality = AggregationTemporality.CUMULATIVE) {
   const collect = async () => {
     const { resourceMetrics, errors } = await reader.collect();
     expect(errors).toEqual([]);
-    const metric = resourceMetrics.scopeMetrics[0]?.metrics[0] as SumMetricData | undefined;
+    const metric = resourceMetrics.scopeMetrics[0]?.metrics[0] as SumMetricData | GaugeMetricData | undefined;
     const values: Record<string, number> = {};
     if (!metric) return { metric, values };
     for (const point of metric.dataPoints) values[JSON.stringify(point.attributes)] = point.value;
@@ -45,7 +47,7 @@ describe('accumulating counters', () => {
     counter.add(Number.NaN, { result: 'miss' });
     const { metric, values } = await collect();
     expect(metric?.dataPointType).toBe(DataPointType.SUM);
-    expect(metric?.isMonotonic).toBe(true);
+    expect(metric && 'isMonotonic' in metric && metric.isMonotonic).toBe(true);
     expect(metric?.descriptor).toMatchObject({ name: 'requests', unit: '{request}' });
     expect(values).toEqual({ '{"result":"hit","layer":"memory"}': 3, '{"result":"miss"}': 1 });
   });
@@ -87,8 +89,23 @@ describe('accumulating counters', () => {
     active.add(1, { route: '/a' });
     active.add(-1, { route: '/a' });
     const { metric, values } = await collect();
-    expect(metric?.isMonotonic).toBe(false);
+    expect(metric?.dataPointType).toBe(DataPointType.SUM);
+    expect(metric && 'isMonotonic' in metric && metric.isMonotonic).toBe(false);
     expect(values).toEqual({ '{"route":"/a"}': 1 });
+  });
+
+  it('report the last value per attribute set when they are gauges', async () => {
+    const { meter, collect } = setup();
+    const gauge = createAccumulatingGauge(meter, 'entries', { unit: '{entry}' });
+    gauge.record(5, { layer: 'memory' });
+    gauge.record(3, { layer: 'memory' });
+    gauge.record(Number.NaN, { layer: 'memory' });
+    gauge.record(1, { layer: 'redis' });
+    const { metric, values } = await collect();
+    expect(metric?.dataPointType).toBe(DataPointType.GAUGE);
+    expect(values).toEqual({ '{"layer":"memory"}': 3, '{"layer":"redis"}': 1 });
+    gauge.record(0, { layer: 'redis' });
+    expect((await collect()).values).toEqual({ '{"layer":"memory"}': 3, '{"layer":"redis"}': 0 });
   });
 
   it('fold attribute sets beyond the series limit into the spec overflow series', async () => {
