@@ -8,8 +8,8 @@ interface NodeBindings {
 
 /**
  * A request header by lower-case name. On @hono/node-server it is read from Node's own parsed headers:
- * `c.req.header()` first builds a WHATWG `Headers` from every raw header, validating each one, which
- * cost ~15 µs per request in the hit-path benchmark. Elsewhere (Bun, Deno, `app.request()` in tests)
+ * `c.req.header()` first builds a WHATWG `Headers` from every raw header, validating each one (about
+ * 1.5% of a cache hit's CPU in our profiles). Elsewhere (Bun, Deno, `app.request()` in tests)
  * it is `c.req.header()`. Repeated headers read as Node joins them (comma-separated; for
  * `authorization`, `content-length` and the other single-valued ones, the first).
  */

@@ -103,11 +103,14 @@ function serialize(body: unknown): string {
 }
 
 function sseBody(chunks: AsyncIterable<unknown>): ReadableStream<Uint8Array> {
-  const iterator = chunks[Symbol.asyncIterator]();
+  // Taken on the first read: a response replaced before anyone reads it (an outer layer re-rendering
+  // the result with its headers) never starts an iterator of its own.
+  let iterator: AsyncIterator<unknown> | undefined;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
+          iterator ??= chunks[Symbol.asyncIterator]();
           const next = await iterator.next();
           if (next.done) {
             controller.enqueue(encodeSseData(SSE_DONE));
@@ -121,7 +124,8 @@ function sseBody(chunks: AsyncIterable<unknown>): ReadableStream<Uint8Array> {
         }
       },
       async cancel() {
-        await iterator.return?.();
+        // The reader went away: end the source, even if it never started (its `return()` cleans up).
+        await (iterator ?? chunks[Symbol.asyncIterator]()).return?.();
       },
       // Pull only when the client reads: an unread response (replaced by an outer layer) must not
       // consume chunks from the shared iterator.

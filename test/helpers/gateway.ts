@@ -123,6 +123,19 @@ async function waitHealthy(url: string, child: ChildProcess, logs: () => string,
  * afterAll(() => gw.stop());
  */
 export async function startGateway(options: GatewayOptions = {}): Promise<GatewayProcess> {
+  // A port free when picked can be taken by a parallel test before the gateway binds it: pick again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof Error) || !/address is in use|EADDRINUSE/.test(error.message)) {
+        throw error;
+      }
+    }
+  }
+}
+
+async function startOnce(options: GatewayOptions): Promise<GatewayProcess> {
   const port = await freePort();
   const metricsPort = await freePort();
   const name = options.name ?? `gateway-${port}`;
