@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Who is calling: an isolation scope for cache entries and limits, and a rate-limit tier. */
 export interface Identity {
@@ -11,7 +11,7 @@ export interface Identity {
  * put on telemetry.
  */
 export function tenantForKey(key: string): string {
-  return `key-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+  return `key-${hash('sha256', key, 'hex').slice(0, 16)}`;
 }
 
 /** The bearer token of an `Authorization` header, or undefined. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Context } from 'hono';
 import type { Identity } from '../core/identity.ts';
 import { bearerToken, tenantForKey } from '../core/identity.ts';
@@ -6,7 +6,7 @@ import { requestHeader } from '../hono/headers.ts';
 import type { GatewayConfig } from './config/types.ts';
 
 function digest(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 /** The client key of a request: `Authorization: Bearer <key>`, or `x-api-key` (Anthropic-style clients). */
