@@ -3,15 +3,7 @@ import type { AiResult } from '../../core/result.ts';
 import { jsonResult, streamResult } from '../../core/result.ts';
 import type { ProviderConfig } from '../config/types.ts';
 import { fromAnthropicMessage, fromAnthropicStream, toAnthropicRequest } from './anthropic-mapping.ts';
-import {
-  capacityHeaders,
-  endpoint,
-  parseEventJson,
-  providerEvents,
-  readJson,
-  statusError,
-  transportError,
-} from './http.ts';
+import { capacityHeaders, endpoint, parseEventJson, postJson, providerEvents, readJson } from './http.ts';
 import type { Provider } from './types.ts';
 
 /** The Messages API version this mapping speaks. https://docs.anthropic.com/en/api/versioning */
@@ -27,10 +19,8 @@ export function createAnthropicProvider(
   baseUrl = config.baseUrl,
 ): Provider {
   const url = new URL(`${baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1/messages`);
-  const { pool, path, serverAddress, serverPort } = endpoint(url, {
-    connections: config.connections,
-    timeoutMs,
-  });
+  const target = endpoint(url, { connections: config.connections, timeoutMs });
+  const { pool, serverAddress, serverPort } = target;
 
   return {
     name: config.name,
@@ -47,14 +37,7 @@ export function createAnthropicProvider(
       };
       const key = config.apiKey?.reveal();
       if (key) headers['x-api-key'] = key;
-      let response: Awaited<ReturnType<typeof pool.request>>;
-      try {
-        response = await pool.request({ path, method: 'POST', headers, body, signal: ctx.signal });
-      } catch (error) {
-        throw transportError(config.name, error, timeoutMs, ctx.signal);
-      }
-      if (response.statusCode < 200 || response.statusCode >= 300)
-        throw await statusError(config.name, response);
+      const response = await postJson(config.name, target, { headers, body }, timeoutMs, ctx.signal);
       const created = Math.floor(Date.now() / 1000);
       if (ctx.stream && String(response.headers['content-type'] ?? '').includes('text/event-stream')) {
         const events = providerEvents(config.name, response.body, timeoutMs, ctx.signal);

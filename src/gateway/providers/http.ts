@@ -123,6 +123,33 @@ export async function statusError(
   );
 }
 
+/**
+ * POST a JSON body to a provider. A transport failure becomes an UpstreamError (UpstreamTimeoutError on
+ * a timeout), a non-2xx answer an UpstreamError with its status and Retry-After.
+ */
+export async function postJson(
+  provider: string,
+  { pool, path }: Pick<Endpoint, 'pool' | 'path'>,
+  request: { readonly headers: Record<string, string>; readonly body: string },
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<Dispatcher.ResponseData<unknown>> {
+  let response: Dispatcher.ResponseData<unknown>;
+  try {
+    response = await pool.request({
+      path,
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+      signal,
+    });
+  } catch (error) {
+    throw transportError(provider, error, timeoutMs, signal);
+  }
+  if (response.statusCode < 200 || response.statusCode >= 300) throw await statusError(provider, response);
+  return response;
+}
+
 /** Read a JSON reply; a body that is not JSON is a bad upstream reply (502). */
 export async function readJson(
   provider: string,

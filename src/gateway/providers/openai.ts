@@ -4,15 +4,7 @@ import type { AiResult } from '../../core/result.ts';
 import { jsonResult, streamResult } from '../../core/result.ts';
 import { SSE_DONE } from '../../core/sse.ts';
 import type { ProviderConfig } from '../config/types.ts';
-import {
-  capacityHeaders,
-  endpoint,
-  parseEventJson,
-  providerEvents,
-  readJson,
-  statusError,
-  transportError,
-} from './http.ts';
+import { capacityHeaders, endpoint, parseEventJson, postJson, providerEvents, readJson } from './http.ts';
 import type { Provider } from './types.ts';
 
 function upstreamBody(ctx: CallContext): string {
@@ -56,10 +48,8 @@ export function createOpenAiProvider(
   baseUrl = config.baseUrl,
 ): Provider {
   const url = new URL(`${baseUrl.replace(/\/+$/, '')}/chat/completions`);
-  const { pool, path, serverAddress, serverPort } = endpoint(url, {
-    connections: config.connections,
-    timeoutMs,
-  });
+  const target = endpoint(url, { connections: config.connections, timeoutMs });
+  const { pool, serverAddress, serverPort } = target;
 
   return {
     name: config.name,
@@ -74,20 +64,13 @@ export function createOpenAiProvider(
       };
       const key = config.apiKey?.reveal();
       if (key) headers.authorization = `Bearer ${key}`;
-      let response: Awaited<ReturnType<typeof pool.request>>;
-      try {
-        response = await pool.request({
-          path,
-          method: 'POST',
-          headers,
-          body: upstreamBody(ctx),
-          signal: ctx.signal,
-        });
-      } catch (error) {
-        throw transportError(config.name, error, timeoutMs, ctx.signal);
-      }
-      if (response.statusCode < 200 || response.statusCode >= 300)
-        throw await statusError(config.name, response);
+      const response = await postJson(
+        config.name,
+        target,
+        { headers, body: upstreamBody(ctx) },
+        timeoutMs,
+        ctx.signal,
+      );
       const type = String(response.headers['content-type'] ?? '');
       if (ctx.stream && type.includes('text/event-stream')) {
         return streamResult(
