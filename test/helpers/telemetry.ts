@@ -15,7 +15,7 @@ import {
 } from '@opentelemetry/sdk-trace';
 
 /** A reader we collect from on demand, so tests read metrics without timers. */
-class OnDemandReader extends MetricReader {
+export class OnDemandReader extends MetricReader {
   protected override async onForceFlush(): Promise<void> {}
   protected override async onShutdown(): Promise<void> {}
 }

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AlchemistEnv, aiContext } from '../../src/hono/context.ts';
 import { requestHeader } from '../../src/hono/headers.ts';
@@ -92,61 +92,40 @@ describe('requestHeader', () => {
 });
 
 describe('the call context signal on @hono/node-server', () => {
-  it('is made on first read and still aborts when the client goes away', async () => {
-    let aborted: () => void = () => {};
-    const sawAbort = new Promise<void>((resolve) => {
-      aborted = resolve;
-    });
-    let entered: () => void = () => {};
-    const inHandler = new Promise<void>((resolve) => {
-      entered = resolve;
-    });
+  /** Serve `handler` behind aiContext(), start a request, and abort it once the handler has begun. */
+  async function abortMidRequest(
+    handler: (c: Context<AlchemistEnv>, entered: () => void) => Promise<Response>,
+  ) {
+    const inHandler = Promise.withResolvers<void>();
     const app = new Hono<AlchemistEnv>();
     app.use('/', aiContext());
-    app.post('/', async (c) => {
-      const ctx = c.get('alchemist');
-      ctx.signal.addEventListener('abort', () => aborted(), { once: true });
+    app.post('/', (c) => handler(c, inHandler.resolve));
+    const call = send(await listen(app), ['content-type', 'application/json'], '{"model":"m"}');
+    call.done.catch(() => {});
+    await inHandler.promise;
+    call.abort();
+  }
+
+  it('is made on first read and still aborts when the client goes away', async () => {
+    const sawAbort = Promise.withResolvers<void>();
+    await abortMidRequest(async (c, entered) => {
+      c.get('alchemist').signal.addEventListener('abort', () => sawAbort.resolve(), { once: true });
       entered();
-      await sawAbort;
+      await sawAbort.promise;
       return c.body(null, 204);
     });
-    const port = await listen(app);
-    const call = send(port, ['content-type', 'application/json'], '{"model":"m"}');
-    call.done.catch(() => {});
-    await inHandler;
-    call.abort();
-    await sawAbort;
+    await sawAbort.promise;
   });
 
   it('reads as an already aborted signal when first read after the client left', async () => {
-    let reads: (aborted: boolean) => void = () => {};
-    const result = new Promise<boolean>((resolve) => {
-      reads = resolve;
-    });
-    let entered: () => void = () => {};
-    const inHandler = new Promise<void>((resolve) => {
-      entered = resolve;
-    });
-    let left: () => void = () => {};
-    const clientLeft = new Promise<void>((resolve) => {
-      left = resolve;
-    });
-    const app = new Hono<AlchemistEnv>();
-    app.use('/', aiContext());
-    app.post('/', async (c) => {
+    const aborted = Promise.withResolvers<boolean>();
+    await abortMidRequest(async (c, entered) => {
       entered();
-      await clientLeft;
-      // Give node-server's close handler a turn to see the socket go.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      reads(c.get('alchemist').signal.aborted);
+      // Give the client a moment to leave and node-server's close handler a turn to see it.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      aborted.resolve(c.get('alchemist').signal.aborted);
       return c.body(null, 204);
     });
-    const port = await listen(app);
-    const call = send(port, ['content-type', 'application/json'], '{"model":"m"}');
-    call.done.catch(() => {});
-    await inHandler;
-    call.abort();
-    left();
-    expect(await result).toBe(true);
+    expect(await aborted.promise).toBe(true);
   });
 });

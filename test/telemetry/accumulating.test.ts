@@ -4,7 +4,6 @@ import {
   type GaugeMetricData,
   type InstrumentType,
   MeterProvider,
-  MetricReader,
   type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
@@ -14,14 +13,10 @@ import {
   createAccumulatingUpDownCounter,
   SERIES_LIMIT,
 } from '../../src/telemetry/accumulating.ts';
-
-class Reader extends MetricReader {
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
+import { OnDemandReader } from '../helpers/telemetry.ts';
 
 function setup(temporality = AggregationTemporality.CUMULATIVE) {
-  const reader = new Reader({ aggregationTemporalitySelector: (_: InstrumentType) => temporality });
+  const reader = new OnDemandReader({ aggregationTemporalitySelector: (_: InstrumentType) => temporality });
   const meter = new MeterProvider({ readers: [reader] }).getMeter('test');
   /** The one Sum metric collected now, as `{ attributes JSON: value }`. */
   const collect = async () => {
