@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { bearerToken } from '../core/identity.ts';
+import { parseJsonObject } from '../core/json.ts';
 import { PACKAGE_VERSION } from '../telemetry/version.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { type HealthSources, readiness } from './health.ts';
@@ -137,21 +138,14 @@ export function adminRoutes(sources: AdminSources): Hono {
     if (!sources.cacheEnabled)
       return adminError(c, 409, 'cache_disabled', 'The cache is disabled ([cache] enabled = false)');
     const text = await c.req.text();
-    let body: Record<string, unknown> = {};
-    if (text.trim() !== '') {
-      try {
-        const parsed: unknown = JSON.parse(text);
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-          throw new Error('not an object');
-        body = parsed as Record<string, unknown>;
-      } catch {
-        return adminError(
-          c,
-          400,
-          'invalid_json',
-          'Body must be empty or a JSON object: {"tenant": "..."} or {"api_key": "..."}',
-        );
-      }
+    const body = text.trim() === '' ? {} : parseJsonObject(text);
+    if (body === undefined) {
+      return adminError(
+        c,
+        400,
+        'invalid_json',
+        'Body must be empty or a JSON object: {"tenant": "..."} or {"api_key": "..."}',
+      );
     }
     let tenant: string | undefined;
     if (typeof body.tenant === 'string' && body.tenant !== '') tenant = body.tenant;

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sleep } from '../core/clock.ts';
+import { parseJsonObject } from '../core/json.ts';
 import { anthropicError, anthropicMessage, anthropicStream, validateAnthropic } from './anthropic.ts';
 import { FailureSchedule, mergeMode, parseFailure } from './mode.ts';
 import type { SimEvent } from './openai.ts';
@@ -172,13 +173,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       stats.unauthorized++;
       return error(401, 'Incorrect API key provided');
     }
-    let body: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-        throw new Error('not an object');
-      body = parsed as Record<string, unknown>;
-    } catch {
+    const body = parseJsonObject(text);
+    if (body === undefined) {
       stats.invalid++;
       return error(400, 'We could not parse the JSON body of your request.');
     }
