@@ -1,21 +1,13 @@
-import type { Clock } from '../../src/core/clock.ts';
 import type { Next } from '../../src/core/compose.ts';
 import type { CallContext } from '../../src/core/context.ts';
 import { createCallContext } from '../../src/core/context.ts';
 import { UpstreamError } from '../../src/core/errors.ts';
 import type { AiResult } from '../../src/core/result.ts';
 import { jsonResult, streamResult } from '../../src/core/result.ts';
+import { manualClock as handClock } from '../helpers/clock.ts';
 
-/** A clock the test moves by hand. */
-export function manualClock(start = 1_000_000): Clock & { advance(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    advance(ms) {
-      now += ms;
-    },
-  };
-}
+/** A clock the test moves by hand, starting at 1 000 000 ms. */
+export const manualClock = (start = 1_000_000) => handClock(start);
 
 /** A sleeper that records delays and returns at once (or rejects when the signal already aborted). */
 export function fakeSleeper() {

@@ -68,13 +68,4 @@ export const chat = (content: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-/** A clock tests move by hand. */
-export function manualClock(start = 1_700_000_000_000) {
-  let now = start;
-  return {
-    now: () => now,
-    advance(ms: number) {
-      now += ms;
-    },
-  };
-}
+export { manualClock } from '../helpers/clock.ts';

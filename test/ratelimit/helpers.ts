@@ -3,16 +3,7 @@ import { createCallContext } from '../../src/core/context.ts';
 import type { AiResult } from '../../src/core/result.ts';
 import { jsonResult, streamResult } from '../../src/core/result.ts';
 
-/** A clock tests move by hand. */
-export function manualClock(start = 1_700_000_000_000) {
-  let now = start;
-  return {
-    now: () => now,
-    advance(ms: number) {
-      now += ms;
-    },
-  };
-}
+export { manualClock } from '../helpers/clock.ts';
 
 export function ctxFor(init: Partial<CallContextInit> = {}): CallContext {
   return createCallContext({ provider: 'openai', model: 'gpt-4o', tenant: 'alice', tier: 'free', ...init });
