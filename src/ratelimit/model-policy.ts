@@ -32,6 +32,7 @@ import {
   nonNegativeNumber,
   optionalPositive,
   positiveInteger,
+  resolveInstances,
   resolveMultiplier,
   scaled,
 } from './validate.ts';
@@ -127,10 +128,7 @@ function checkModels(models: unknown, multiplier: number, instances: number) {
  */
 export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateLimitPolicy {
   const multiplier = resolveMultiplier('ModelRateLimitOptions.multiplier', options.multiplier);
-  const instances =
-    options.instances === undefined
-      ? 1
-      : positiveInteger('ModelRateLimitOptions.instances', options.instances);
+  const instances = resolveInstances('ModelRateLimitOptions.instances', options.instances);
   const limits = checkModels(options.models, multiplier, instances);
   const maxWaitMs = nonNegativeNumber(
     'ModelRateLimitOptions.maxQueueWaitMs',

@@ -35,7 +35,7 @@ import type { TierRateLimitOptions, TierSpecs } from './tier-options.ts';
 import { resolveDefaultTier, resolveTiers } from './tier-options.ts';
 import type { TokenEstimate } from './tokens.ts';
 import { actualTokens, estimateTokens, loadTokenizer, tokenizerLoaded } from './tokens.ts';
-import { nonNegativeNumber, positiveInteger, resolveMultiplier } from './validate.ts';
+import { nonNegativeNumber, positiveInteger, resolveInstances, resolveMultiplier } from './validate.ts';
 
 /** The inbound per-caller limiter: a policy plus its state for `/readyz`. */
 export interface TierRateLimitPolicy extends Policy<AiResult> {
@@ -70,10 +70,7 @@ const SERVED_FROM_CACHE = new Set(['hit', 'coalesced', 'stale']);
  */
 export function tierRateLimitPolicy(options: TierRateLimitOptions): TierRateLimitPolicy {
   const multiplier = resolveMultiplier('TierRateLimitOptions.multiplier', options.multiplier);
-  const instances =
-    options.instances === undefined
-      ? 1
-      : positiveInteger('TierRateLimitOptions.instances', options.instances);
+  const instances = resolveInstances('TierRateLimitOptions.instances', options.instances);
   const tiers = resolveTiers(options.tiers, options.fallbackTiers, multiplier, instances);
   const defaultTier = resolveDefaultTier(tiers, options.defaultTier);
   const defaultOutputTokens = nonNegativeNumber(

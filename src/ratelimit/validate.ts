@@ -39,6 +39,11 @@ export function resolveMultiplier(name: string, value: number | undefined): numb
   return parsed;
 }
 
+/** How many processes share the limits (their per-process fallback divides by it): 1 when not given. */
+export function resolveInstances(name: string, value: number | undefined): number {
+  return value === undefined ? 1 : positiveInteger(name, value);
+}
+
 /** A limit scaled by the multiplier: whole units, never below 1 (a limit of 0 would ban everyone). */
 export function scaled(value: number, multiplier: number): number {
   return Math.max(1, Math.floor(value * multiplier + 1e-9));
