@@ -2,6 +2,7 @@
  * Minimal typed builders for the Grafana dashboard JSON model (schemaVersion 39, Grafana 10-12), just
  * the panel kinds the bundled dashboards use. Output is plain JSON, committed under grafana/dashboards.
  */
+import { hitRatio } from './promql.ts';
 
 /** Fixed datasource UIDs, provisioned by grafana/provisioning/datasources/datasources.yaml. */
 export const PROMETHEUS = { type: 'prometheus', uid: 'prometheus' } as const;
@@ -261,4 +262,18 @@ export function valueMap(entries: Record<string, [text: string, color: string]>)
     options[value] = { text, color, index };
   });
   return { type: 'value', options };
+}
+
+/** The cache hit-rate stat, as the overview and the cache dashboard both show it. */
+export function hitRateStat(title: string): Panel {
+  return stat({
+    title,
+    description:
+      'Requests answered from the cache (hit or stale) among cache lookups (hit, stale, miss, coalesced).',
+    queries: [{ expr: hitRatio() }],
+    unit: 'percentunit',
+    min: 0,
+    max: 1,
+    thresholds: higherIsBetter(0.1, 0.3),
+  });
 }

@@ -1,5 +1,5 @@
 import { dashboard } from '../dashboard.ts';
-import { higherIsBetter, row, stat, stateTimeline, timeseries, valueMap } from '../panels.ts';
+import { hitRateStat, row, stat, stateTimeline, timeseries, valueMap } from '../panels.ts';
 import {
   cacheSize,
   costSaved,
@@ -29,16 +29,7 @@ export function cache() {
       'Hits, misses, stale answers and coalesced calls; latency, tokens and cost saved; store state.',
     panels: [
       row('Cache at a glance'),
-      stat({
-        title: 'Hit rate',
-        description:
-          'Requests answered from the cache (hit or stale) among lookups (hit, stale, miss, coalesced).',
-        queries: [{ expr: hitRatio() }],
-        unit: 'percentunit',
-        min: 0,
-        max: 1,
-        thresholds: higherIsBetter(0.1, 0.3),
-      }),
+      hitRateStat('Hit rate'),
       stat({
         title: 'Latency saved per hit',
         description: 'Mean duration of a miss minus mean duration of a hit: what each hit saves the caller.',

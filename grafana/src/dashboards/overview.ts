@@ -1,6 +1,15 @@
 import { dashboard, SERVICE_NAME } from '../dashboard.ts';
-import { higherIsBetter, jaegerSearch, lowerIsBetter, row, stat, timeseries, valueMap } from '../panels.ts';
-import { cost, FAILED, hitRatio, orZero, quantile, requestBucket, requestCount, sumRate } from '../promql.ts';
+import {
+  higherIsBetter,
+  hitRateStat,
+  jaegerSearch,
+  lowerIsBetter,
+  row,
+  stat,
+  timeseries,
+  valueMap,
+} from '../panels.ts';
+import { cost, FAILED, orZero, quantile, requestBucket, requestCount, sumRate } from '../promql.ts';
 
 const slowTraces = {
   title: 'Slow requests in Jaeger (≥ this value)',
@@ -39,16 +48,7 @@ export function overview() {
         thresholds: lowerIsBetter(2, 10),
         links: [slowTraces],
       }),
-      stat({
-        title: 'Cache hit rate',
-        description:
-          'Requests answered from the cache (hit or stale) among cache lookups (hit, stale, miss, coalesced).',
-        queries: [{ expr: hitRatio() }],
-        unit: 'percentunit',
-        min: 0,
-        max: 1,
-        thresholds: higherIsBetter(0.1, 0.3),
-      }),
+      hitRateStat('Cache hit rate'),
       stat({
         title: '429 ratio',
         description:
