@@ -29,6 +29,10 @@ function generated(text: string): GenerateResult {
   };
 }
 
+/** The mock behind aiSdkMiddleware with a fresh cache. */
+const withCache = (mock: MockLanguageModelV4) =>
+  wrapLanguageModel({ model: mock, middleware: aiSdkMiddleware({ cache: aiCachePolicy() }) });
+
 function parts(words: readonly string[], end: StreamPart[] = []): StreamPart[] {
   return [
     { type: 'stream-start', warnings: [] },
@@ -60,7 +64,7 @@ describe('aiSdkMiddleware', () => {
         return generated('Hello there');
       },
     });
-    const model = wrapLanguageModel({ model: mock, middleware: aiSdkMiddleware({ cache: aiCachePolicy() }) });
+    const model = withCache(mock);
     const text = prompt();
     const first = await generateText({ model, prompt: text });
     const second = await generateText({ model, prompt: text });
@@ -85,7 +89,7 @@ describe('aiSdkMiddleware', () => {
         return { stream: convertArrayToReadableStream(parts(['Hel', 'lo', '!'], [finish])) };
       },
     });
-    const model = wrapLanguageModel({ model: mock, middleware: aiSdkMiddleware({ cache: aiCachePolicy() }) });
+    const model = withCache(mock);
     const text = prompt();
     const live = streamText({ model, prompt: text });
     const deltas: string[] = [];
@@ -105,7 +109,7 @@ describe('aiSdkMiddleware', () => {
       modelId: 'claude-3-haiku',
       doGenerate: async () => generated('ok'),
     });
-    const model = wrapLanguageModel({ model: mock, middleware: aiSdkMiddleware({ cache: aiCachePolicy() }) });
+    const model = withCache(mock);
     const text = prompt();
     await generateText({ model, prompt: text, maxOutputTokens: 50 });
     await generateText({ model, prompt: text, maxOutputTokens: 50 });
@@ -174,7 +178,7 @@ describe('aiSdkMiddleware', () => {
         return { stream: convertArrayToReadableStream(parts(['a', 'b'], tail)) };
       },
     });
-    const model = wrapLanguageModel({ model: mock, middleware: aiSdkMiddleware({ cache: aiCachePolicy() }) });
+    const model = withCache(mock);
     const text = prompt();
     const errors: unknown[] = [];
     const broken = streamText({ model, prompt: text, onError: ({ error }) => void errors.push(error) });
