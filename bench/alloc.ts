@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runLoad } from './driver.ts';
 import { spawnSystem } from './processes.ts';
+import { areaOf, shortUrl } from './profile.ts';
 import { startPack } from './systems/pack.ts';
 import { fixedPrompt, uniquePrompts } from './workload.ts';
 
@@ -55,17 +56,7 @@ function load(origin: string, path: string, ms: number, firstIndex: number) {
 
 function site(node: ProfileNode): string {
   const { functionName, url, lineNumber } = node.callFrame;
-  const where = url ? `${url.replace(/^.*\/(node_modules|work\/main)\//, '')}:${lineNumber + 1}` : '(native)';
-  return `${functionName || '(anonymous)'}  ${where}`;
-}
-
-/** Where a frame's code lives: this project's folder, a package, or Node itself. */
-function area(url: string): string {
-  const inProject = /\/work\/main\/(src\/[^/]+)\//.exec(url) ?? /\/(bench|test)\//.exec(url);
-  if (inProject) return `* ${inProject[1]}`;
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
-  if (pkg) return pkg[1] as string;
-  return url.startsWith('node:') ? 'node internals' : '(native, no JS caller)';
+  return `${functionName || '(anonymous)'}  ${shortUrl(url)}${url ? `:${lineNumber + 1}` : ''}`;
 }
 
 /**
@@ -77,14 +68,14 @@ function summarise(root: ProfileNode) {
   const areas = new Map<string, number>();
   let total = 0;
   const walk = (node: ProfileNode, caller: string | undefined) => {
-    const own = node.callFrame.url ? node.callFrame.url : undefined;
+    const own = node.callFrame.url || undefined;
     const charged = own ?? caller;
     if (node.selfSize > 0) {
       total += node.selfSize;
       const name =
         own || caller === undefined ? site(node) : `${site(node)} < ${caller.replace(/^.*\//, '')}`;
       sites.set(name, (sites.get(name) ?? 0) + node.selfSize);
-      const where = area(charged ?? '');
+      const where = areaOf(charged ?? '', node.callFrame.functionName);
       areas.set(where, (areas.get(where) ?? 0) + node.selfSize);
     }
     for (const child of node.children) walk(child, charged);

@@ -27,7 +27,8 @@ export interface HotSpot {
   readonly share: number;
 }
 
-function shortUrl(url: string): string {
+/** A frame's file as the reports show it: package path, or the project's `src/`/`bench/` path. */
+export function shortUrl(url: string): string {
   if (!url) return '(native)';
   const path = url.replace(/^file:\/\//, '');
   const modules = path.lastIndexOf('/node_modules/');
