@@ -1,3 +1,5 @@
+import { ownCopy } from '../core/errors.ts';
+
 /**
  * One upstream call shared by identical concurrent calls (request coalescing). The upstream runs
  * with the flight's signal, which aborts only when every participant has aborted: a follower still
@@ -10,15 +12,23 @@ export class Flight<T> {
   #finished = false;
   readonly promise: Promise<T>;
   resolve!: (result: T) => void;
-  reject!: (error: unknown) => void;
+  #reject!: (error: unknown) => void;
 
   constructor() {
     this.promise = new Promise<T>((resolve, reject) => {
       this.resolve = resolve;
-      this.reject = reject;
+      this.#reject = reject;
     });
     // Followers that gave up must not turn a leader's failure into an unhandled rejection.
     this.promise.catch(() => {});
+  }
+
+  /**
+   * Fail the flight. Followers get copies of the error as it is now: the leader's own layers go on to
+   * add its headers to the original, which must not reach them.
+   */
+  reject(error: unknown): void {
+    this.#reject(ownCopy(error));
   }
 
   get signal(): AbortSignal {
@@ -50,7 +60,7 @@ export class Flight<T> {
         },
         (error: unknown) => {
           signal.removeEventListener('abort', onAbort);
-          reject(error);
+          reject(ownCopy(error));
         },
       );
     });

@@ -1,3 +1,5 @@
+import { ownCopy } from '../core/errors.ts';
+
 /** How a recorded stream ended. */
 export type RecordingState = 'open' | 'complete' | 'failed' | 'cancelled';
 
@@ -56,7 +58,7 @@ export class StreamRecording {
               continue;
             }
             if (recording.state === 'complete') return;
-            if (recording.state === 'failed') throw recording.error;
+            if (recording.state === 'failed') throw ownCopy(recording.error);
             if (recording.state === 'cancelled') throw new StreamCancelledError();
             await recording.#pull();
           }

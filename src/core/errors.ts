@@ -201,6 +201,20 @@ export class UpstreamError extends AlchemistError {
 export const isUpstreamError = upstream.is;
 
 /**
+ * A caller's own copy of an error that several callers receive (a coalesced flight's failure, a shared
+ * stream's): same class, brand, message, cause and stack, but its own `headers`, because each caller's
+ * layers add their own (traceparent, RateLimit) and must never write into another caller's answer.
+ */
+export function ownCopy<T>(error: T): T {
+  if (!(error instanceof Error)) return error;
+  const copy = Object.create(Object.getPrototypeOf(error), Object.getOwnPropertyDescriptors(error)) as T;
+  // V8's `stack` is an accessor over the original's internal slot: copy its value instead.
+  Object.defineProperty(copy, 'stack', { value: error.stack, writable: true, configurable: true });
+  if (isAlchemistError(error)) Object.defineProperty(copy, 'headers', { value: { ...error.headers } });
+  return copy;
+}
+
+/**
  * Map anything thrown to a status and an OpenAI-style body. Unknown errors become a generic 500 whose
  * message reveals nothing internal.
  */
