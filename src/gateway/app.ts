@@ -90,11 +90,6 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
   });
 
   const route = '/v1/chat/completions';
-  app.use(route, async function drainingClose(c, next) {
-    await next();
-    // While draining, tell keep-alive clients to reconnect elsewhere.
-    if (deps.phase() === 'draining') c.res.headers.set('connection', 'close');
-  });
   app.use(route, requestBodyLimit(config.server.maxBodyBytes));
   app.use(route, chatRequestGuard());
   app.use(

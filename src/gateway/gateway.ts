@@ -9,6 +9,7 @@ import { setupTelemetry } from '../telemetry/setup.ts';
 import { isLoopback, removeLocalToken, writeLocalToken } from './admin-token.ts';
 import { createGatewayApp } from './app.ts';
 import type { GatewayConfig } from './config/types.ts';
+import { ConnectionDrain } from './drain.ts';
 import { type GatewayPhase, SIMULATED_PROVIDER_WARNING } from './health.ts';
 import type { Logger } from './log.ts';
 import { createLogger } from './log.ts';
@@ -95,7 +96,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   let telemetry: Telemetry | undefined;
   let server: Server | undefined;
-  let active = 0;
+  let connections: ConnectionDrain | undefined;
   let stopping: Promise<void> | undefined;
 
   async function release(): Promise<void> {
@@ -137,6 +138,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         },
       }) as Server;
       server = listening;
+      connections = new ConnectionDrain(listening);
       try {
         await new Promise<void>((resolve, reject) => {
           listening.once('listening', resolve);
@@ -149,10 +151,6 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
           `cannot listen on ${host}:${port}${code === 'EADDRINUSE' ? ': the address is in use' : `: ${String(error)}`}`,
         );
       }
-      listening.on('request', (_req, res) => {
-        active++;
-        res.once('close', () => active--);
-      });
       const address = listening.address() as AddressInfo;
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
       let admin = adminToken ? 'on (ADMIN_TOKEN)' : 'off (set ADMIN_TOKEN)';
@@ -207,20 +205,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
           return;
         }
         phase = 'draining';
-        const current = server;
-        logger.info('shutting down: draining in-flight requests', { in_flight: active });
-        const closed = new Promise<void>((resolve) => current.close(() => resolve()));
-        // Idle keep-alive sockets would hold close() open until they time out: close them now, and
-        // again as in-flight requests finish (their sockets become idle).
-        current.closeIdleConnections();
-        const deadline = Date.now() + config.server.shutdownTimeoutMs;
-        while (active > 0 && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 25));
-          current.closeIdleConnections();
-        }
-        if (active > 0) logger.warn('shutdown timeout: closing remaining connections', { in_flight: active });
-        current.closeAllConnections();
-        await closed;
+        const drain = connections as ConnectionDrain;
+        logger.info('shutting down: draining in-flight requests', { in_flight: drain.inFlight });
+        // New connections are refused; a request that reached an open socket is answered with
+        // `connection: close`; sockets that stay idle are closed (see ConnectionDrain).
+        const { abandoned } = await drain.drain(Date.now() + config.server.shutdownTimeoutMs);
+        if (abandoned > 0)
+          logger.warn('shutdown timeout: closed remaining connections', { in_flight: abandoned });
         phase = 'stopped';
         await release();
         logger.info('gateway stopped');
