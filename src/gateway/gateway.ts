@@ -6,6 +6,7 @@ import type { Simulator } from '../simulator/index.ts';
 import { startSimulator } from '../simulator/index.ts';
 import type { Telemetry } from '../telemetry/setup.ts';
 import { setupTelemetry } from '../telemetry/setup.ts';
+import { PACKAGE_VERSION } from '../telemetry/version.ts';
 import { isLoopback, removeLocalToken, writeLocalToken } from './admin-token.ts';
 import { createGatewayApp } from './app.ts';
 import type { GatewayConfig } from './config/types.ts';
@@ -118,6 +119,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       if (reader) {
         telemetry = await setupTelemetry({
           serviceName: config.telemetry.serviceName,
+          serviceVersion: PACKAGE_VERSION,
           prometheusPort: config.telemetry.prometheusPort,
           prometheusHost: config.telemetry.prometheusHost,
           otlpEndpoint: config.telemetry.otlpEndpoint,

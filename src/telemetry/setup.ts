@@ -2,6 +2,12 @@ import { diag, type MeterProvider, metrics, type TracerProvider, trace } from '@
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import {
+  defaultResource,
+  envDetector,
+  resourceFromAttributes,
+  serviceInstanceIdDetector,
+} from '@opentelemetry/resources';
 import { type IMetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
@@ -12,6 +18,13 @@ import { PACKAGE_VERSION } from './version.ts';
 export interface TelemetryOptions {
   /** service.name resource attribute. @default process.env.OTEL_SERVICE_NAME ?? 'alchemist-perf' */
   serviceName?: string;
+  /** service.version resource attribute (your app's version). @default unset (the gateway sets its own) */
+  serviceVersion?: string;
+  /**
+   * service.instance.id resource attribute: what keeps replicas' series apart behind a collector (its
+   * Prometheus exporter makes it the `instance` label). @default a random UUID per process
+   */
+  serviceInstanceId?: string;
   /**
    * Serve Prometheus text on this port (`/metrics`), or `false` for none.
    * @default Number(process.env.OTEL_EXPORTER_PROMETHEUS_PORT ?? 9464)
@@ -93,10 +106,10 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
   // defaults and push to localhost:4318 even when nobody listens.
   const sdk = new NodeSDK({
     serviceName,
+    ...resourceOptions(options),
     metricReaders,
     spanProcessors,
     logRecordProcessors: [],
-    resourceDetectors: [],
   });
   sdk.start();
   const stopRuntime = options.runtimeMetrics === false ? undefined : startRuntimeMetrics(getMeter());
@@ -114,6 +127,25 @@ export async function setupTelemetry(options: TelemetryOptions = {}): Promise<Te
       })();
       return shutdown;
     },
+  };
+}
+
+/**
+ * The resource beyond service.name: `OTEL_RESOURCE_ATTRIBUTES` (the env detector) and a
+ * `service.instance.id`, unless `OTEL_NODE_RESOURCE_DETECTORS` picks the detectors itself. The host,
+ * process and OS detectors stay off by default: they add a dozen labels to every `target_info`.
+ */
+function resourceOptions(options: TelemetryOptions) {
+  const attributes: Record<string, string> = {};
+  if (options.serviceVersion !== undefined) attributes['service.version'] = options.serviceVersion;
+  if (options.serviceInstanceId !== undefined) attributes['service.instance.id'] = options.serviceInstanceId;
+  // Detected attributes override these (NodeSDK merges them over `resource`): an explicit instance id
+  // therefore replaces the detector that would draw a random one.
+  const detectors =
+    options.serviceInstanceId === undefined ? [envDetector, serviceInstanceIdDetector] : [envDetector];
+  return {
+    resource: defaultResource().merge(resourceFromAttributes(attributes)),
+    ...(process.env.OTEL_NODE_RESOURCE_DETECTORS === undefined ? { resourceDetectors: detectors } : {}),
   };
 }
 
