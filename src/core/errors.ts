@@ -206,11 +206,12 @@ export const isUpstreamError = upstream.is;
  * layers add their own (traceparent, RateLimit) and must never write into another caller's answer.
  */
 export function ownCopy<T>(error: T): T {
-  if (!(error instanceof Error)) return error;
+  // Only our errors carry headers; others (DOMException, SDK errors) may hold internal slots a copy lacks.
+  if (!isAlchemistError(error)) return error;
   const copy = Object.create(Object.getPrototypeOf(error), Object.getOwnPropertyDescriptors(error)) as T;
   // V8's `stack` is an accessor over the original's internal slot: copy its value instead.
   Object.defineProperty(copy, 'stack', { value: error.stack, writable: true, configurable: true });
-  if (isAlchemistError(error)) Object.defineProperty(copy, 'headers', { value: { ...error.headers } });
+  Object.defineProperty(copy, 'headers', { value: { ...error.headers } });
   return copy;
 }
 

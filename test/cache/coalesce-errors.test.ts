@@ -43,8 +43,10 @@ describe('ownCopy', () => {
     expect(copy.headers).toEqual({ a: '1', b: '2' });
   });
 
-  it('returns what is not an Error as it is', () => {
+  it('returns what is not one of our errors as it is (a DOMException cannot be copied)', () => {
     expect(ownCopy('boom')).toBe('boom');
+    const abort = new DOMException('The operation was aborted', 'AbortError');
+    expect(ownCopy(abort)).toBe(abort);
   });
 });
 
