@@ -194,6 +194,7 @@ export function resolveConfig(input: unknown, env: Env = process.env, source?: s
       prometheusPort: file.telemetry?.prometheus_port,
       prometheusHost: file.telemetry?.prometheus_host,
       otlpEndpoint: file.telemetry?.otlp_endpoint,
+      propagate: file.telemetry?.propagate ?? true,
     },
     simulator: {
       enabled: simulated,

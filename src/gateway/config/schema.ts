@@ -141,6 +141,8 @@ export const telemetrySchema = z.strictObject({
     .optional(),
   prometheus_host: name.optional(),
   otlp_endpoint: httpUrl.optional(),
+  /** Send W3C `traceparent`/`tracestate` to providers. */
+  propagate: z.boolean({ error: 'expected true or false' }).optional(),
 });
 
 export const simulatorSchema = z.strictObject({

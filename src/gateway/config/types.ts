@@ -75,6 +75,8 @@ export interface GatewayConfig {
     readonly prometheusPort: number | false | undefined;
     readonly prometheusHost: string | undefined;
     readonly otlpEndpoint: string | undefined;
+    /** Provider requests carry the W3C trace context of their CLIENT span. */
+    readonly propagate: boolean;
   };
   /** The embedded simulated provider: on when no real provider is configured (or forced). */
   readonly simulator: {

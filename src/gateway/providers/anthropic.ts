@@ -17,9 +17,10 @@ export function createAnthropicProvider(
   config: ProviderConfig,
   timeoutMs: number,
   baseUrl = config.baseUrl,
+  propagate = true,
 ): Provider {
   const url = new URL(`${baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1/messages`);
-  const target = endpoint(url, { connections: config.connections, timeoutMs });
+  const target = endpoint(url, { connections: config.connections, timeoutMs, propagate });
   const { pool, serverAddress, serverPort } = target;
 
   return {

@@ -1,3 +1,4 @@
+import { context, propagation } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
 import { UpstreamError, UpstreamTimeoutError } from '../../core/errors.ts';
@@ -6,6 +7,8 @@ import { parseSse, type SseEvent } from '../../core/sse.ts';
 export interface PoolOptions {
   /** Keep-alive connections to the origin. */
   connections: number;
+  /** Send the active W3C trace context (`traceparent`, `tracestate`) with each request. @default true */
+  propagate?: boolean;
   /** Longest wait for response headers and between body bytes, in ms (a backstop behind the breaker's timeout). */
   timeoutMs: number;
 }
@@ -45,6 +48,8 @@ export interface Endpoint {
   readonly path: string;
   readonly serverAddress: string;
   readonly serverPort: number;
+  /** Requests carry the active trace context. */
+  readonly propagate: boolean;
 }
 
 export function endpoint(url: URL, options: PoolOptions): Endpoint {
@@ -53,6 +58,7 @@ export function endpoint(url: URL, options: PoolOptions): Endpoint {
     path: `${url.pathname}${url.search}`,
     serverAddress: url.hostname,
     serverPort: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    propagate: options.propagate ?? true,
   };
 }
 
@@ -129,11 +135,13 @@ export async function statusError(
  */
 export async function postJson(
   provider: string,
-  { pool, path }: Pick<Endpoint, 'pool' | 'path'>,
+  { pool, path, propagate }: Pick<Endpoint, 'pool' | 'path' | 'propagate'>,
   request: { readonly headers: Record<string, string>; readonly body: string },
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<Dispatcher.ResponseData<unknown>> {
+  // The active span here is the attempt's CLIENT span: the provider's own tracing continues under it.
+  if (propagate) propagation.inject(context.active(), request.headers);
   let response: Dispatcher.ResponseData<unknown>;
   try {
     response = await pool.request({

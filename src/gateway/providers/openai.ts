@@ -46,9 +46,10 @@ export function createOpenAiProvider(
   config: ProviderConfig,
   timeoutMs: number,
   baseUrl = config.baseUrl,
+  propagate = true,
 ): Provider {
   const url = new URL(`${baseUrl.replace(/\/+$/, '')}/chat/completions`);
-  const target = endpoint(url, { connections: config.connections, timeoutMs });
+  const target = endpoint(url, { connections: config.connections, timeoutMs, propagate });
   const { pool, serverAddress, serverPort } = target;
 
   return {

@@ -12,10 +12,16 @@ export interface ProviderRegistry {
   close(): Promise<void>;
 }
 
-function create(config: ProviderConfig, timeoutMs: number, simulatorUrl: string | undefined): Provider {
+function create(
+  config: ProviderConfig,
+  timeoutMs: number,
+  simulatorUrl: string | undefined,
+  propagate: boolean,
+): Provider {
   if (config.type === 'anthropic')
-    return createAnthropicProvider(config, timeoutMs, simulatorUrl ?? config.baseUrl);
-  return createOpenAiProvider(config, timeoutMs, simulatorUrl ? `${simulatorUrl}/v1` : config.baseUrl);
+    return createAnthropicProvider(config, timeoutMs, simulatorUrl ?? config.baseUrl, propagate);
+  const baseUrl = simulatorUrl ? `${simulatorUrl}/v1` : config.baseUrl;
+  return createOpenAiProvider(config, timeoutMs, baseUrl, propagate);
 }
 
 /**
@@ -27,7 +33,8 @@ export function createProviderRegistry(config: GatewayConfig, simulatorUrl?: str
   const timeoutMs = Math.ceil(config.breaker.timeoutSeconds * 1000) + 5_000;
   const providers = new Map<string, Provider>();
   for (const provider of Object.values(config.providers)) {
-    providers.set(provider.name, create(provider, timeoutMs, provider.simulated ? simulatorUrl : undefined));
+    const simulated = provider.simulated ? simulatorUrl : undefined;
+    providers.set(provider.name, create(provider, timeoutMs, simulated, config.telemetry.propagate));
   }
   const anthropic = [...providers.values()].find((p) => p.type === 'anthropic')?.name;
   const openai = providers.has('openai')
