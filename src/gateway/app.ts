@@ -13,7 +13,7 @@ import { createIdentify } from './identity.ts';
 import type { Logger } from './log.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
 import { proxyCall } from './proxy.ts';
-import { chatRequestGuard } from './validate.ts';
+import { validateChatRequest } from './validate.ts';
 
 /** Provider response headers the outbound limiter reads but clients must not see (they describe our provider account). */
 const PROVIDER_ONLY_HEADERS = /^(x-ratelimit-|anthropic-ratelimit-|retry-after-ms$)/i;
@@ -42,7 +42,7 @@ export interface GatewayAppDeps extends AdminSources {
 
 /**
  * The gateway's Hono app, composed only from the public middleware and a proxy handler:
- * bodyLimit (413) → chatRequestGuard (400) → aiContext (400/401, request span and metrics) →
+ * bodyLimit (413) → aiContext (the request span and metrics; 401, 400 with the chat checks) →
  * aiHandler(proxy, [tier limits (429), cache, resilience: retries, breakers (503), timeouts (504),
  * fallbacks, per-model limits]).
  */
@@ -91,11 +91,11 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
 
   const route = '/v1/chat/completions';
   app.use(route, requestBodyLimit(config.server.maxBodyBytes));
-  app.use(route, chatRequestGuard());
   app.use(
     route,
     aiContext({
       identify: createIdentify(config),
+      validate: validateChatRequest,
       defaultTier: config.rateLimit.defaultTier,
       resolveProvider: (model) => registry.resolve(model),
     }),

@@ -1,6 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
 import { BadRequestError } from '../core/errors.ts';
-import { requestJson } from '../hono/body.ts';
 
 /** Deepest JSON nesting accepted. Real chat requests (tools, JSON schemas) stay far below it. */
 export const MAX_JSON_DEPTH = 64;
@@ -30,37 +28,26 @@ export function jsonDepth(value: unknown, limit = Number.POSITIVE_INFINITY): num
 }
 
 /**
- * Gateway-side request checks before the policies see the body: bounded nesting (a 20,000-level
- * array parses, but re-serialising it for the cache key or the upstream would overflow the stack),
- * and a non-empty `messages` array (what every chat provider requires). Invalid JSON and a missing
- * model are left to `aiContext()`, which answers them with its own 400s.
+ * Gateway-side request checks before the policies see the body (`aiContext({ validate })`): bounded
+ * nesting (a 20,000-level array parses, but re-serialising it for the cache key or the upstream would
+ * overflow the stack), and a non-empty `messages` array (what every chat provider requires). Invalid
+ * JSON and a missing model are `aiContext()`'s own 400s.
  */
-export function chatRequestGuard(): MiddlewareHandler {
-  return async function chatRequestGuard(c, next) {
-    let body: unknown;
-    try {
-      body = await requestJson(c);
-    } catch {
-      return next();
+export function validateChatRequest(body: Record<string, unknown>): void {
+  if (jsonDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new BadRequestError(`Request body nests deeper than ${MAX_JSON_DEPTH} levels`, 'too_deep');
+  }
+  const messages = body.messages;
+  if (!Array.isArray(messages) || messages.length === 0) {
+    throw new BadRequestError("'messages' must be a non-empty array", 'invalid_messages');
+  }
+  for (const [index, message] of messages.entries()) {
+    const role = (message as Record<string, unknown> | null)?.role;
+    if (typeof message !== 'object' || message === null || typeof role !== 'string') {
+      throw new BadRequestError(
+        `messages[${index}] must be an object with a string 'role'`,
+        'invalid_messages',
+      );
     }
-    if (jsonDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
-      throw new BadRequestError(`Request body nests deeper than ${MAX_JSON_DEPTH} levels`, 'too_deep');
-    }
-    if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
-      const messages = (body as Record<string, unknown>).messages;
-      if (!Array.isArray(messages) || messages.length === 0) {
-        throw new BadRequestError("'messages' must be a non-empty array", 'invalid_messages');
-      }
-      for (const [index, message] of messages.entries()) {
-        const role = (message as Record<string, unknown> | null)?.role;
-        if (typeof message !== 'object' || message === null || typeof role !== 'string') {
-          throw new BadRequestError(
-            `messages[${index}] must be an object with a string 'role'`,
-            'invalid_messages',
-          );
-        }
-      }
-    }
-    return next();
-  };
+  }
 }

@@ -1,28 +1,17 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
-import {
-  context as otelContext,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  TraceFlags,
-  trace,
-} from '@opentelemetry/api';
+import { context as otelContext, type Span, TraceFlags, trace } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { CallContext, Operation } from '../core/context.ts';
 import { createCallContext, parseCacheControl } from '../core/context.ts';
-import { AuthenticationError, BadRequestError, errorTypeOf, isAlchemistError } from '../core/errors.ts';
+import { AuthenticationError, BadRequestError, isAlchemistError } from '../core/errors.ts';
 import type { Identity } from '../core/identity.ts';
 import { bearerToken, tenantForKey } from '../core/identity.ts';
-import { trackRequest } from '../telemetry/request.ts';
+import { recordRejectedRequest, trackRequest } from '../telemetry/request.ts';
 import {
-  ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_HTTP_ROUTE,
   ATTR_TENANT,
   ATTR_TIER,
 } from '../telemetry/semconv.ts';
@@ -30,6 +19,7 @@ import { getTracer } from '../telemetry/spans.ts';
 import { requestJson } from './body.ts';
 import { requestHeader } from './headers.ts';
 import { resultFromResponse, setResult } from './result.ts';
+import { requestSpanAttributes, requestSpanEnder, requestSpanPlace } from './server-span.ts';
 
 /** Context variables the alchemist middleware share (typed for `c.get`). */
 export interface AlchemistVariables {
@@ -49,6 +39,12 @@ export interface AiContextOptions {
   resolveProvider?: (model: string) => string;
   /** GenAI operation of the route. @default 'chat' */
   operation?: Operation;
+  /**
+   * Checks of the parsed body beyond a JSON object with a `model` (e.g. the gateway's nesting and
+   * `messages` checks): throw a `BadRequestError` to answer 400. Runs inside the request span.
+   * @default none
+   */
+  validate?: (request: Record<string, unknown>) => void;
   tracerProvider?: TracerProvider;
   meterProvider?: MeterProvider;
 }
@@ -114,32 +110,44 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
 
   return async function aiContext(c, next) {
     if (c.get('alchemist')) return next();
-    // Who is calling comes first: an unknown key gets 401 whatever its body holds.
-    const identity = await identify(c);
-    if (!identity) throw new AuthenticationError();
-    const request = await readRequest(c);
-    const model = request.model as string;
-    const provider = resolveProvider(model);
+    const startedAt = performance.now();
     const route = handlerRoute(c);
-    const parent = otelContext.active();
-    // Entry point of the process (no parent span): a SERVER span; nested in the app's own HTTP span: INTERNAL.
-    const kind = trace.getSpan(parent) ? SpanKind.INTERNAL : SpanKind.SERVER;
+    // The span opens first, so a 401 or 400 is traced and counted like every other answer.
+    const { parent, kind } = requestSpanPlace(c);
     const span = tracer.startSpan(
       `${c.req.method} ${route}`,
-      {
-        kind,
-        attributes: {
-          [ATTR_HTTP_REQUEST_METHOD]: c.req.method,
-          [ATTR_HTTP_ROUTE]: route,
-          [ATTR_GEN_AI_OPERATION_NAME]: operation,
-          [ATTR_GEN_AI_REQUEST_MODEL]: model,
-          [ATTR_GEN_AI_PROVIDER_NAME]: provider,
-          [ATTR_TENANT]: identity.tenant,
-          [ATTR_TIER]: identity.tier,
-        },
-      },
+      { kind, attributes: requestSpanAttributes(c, route, kind) },
       parent,
     );
+    const endSpan = requestSpanEnder(span, c, route, kind, options.meterProvider);
+    let request: Record<string, unknown> | undefined;
+    let identity: Identity | undefined;
+    try {
+      // Who is calling comes first: an unknown key gets 401 whatever its body holds.
+      identity = await identify(c);
+      if (!identity) throw new AuthenticationError();
+      request = await readRequest(c);
+      options.validate?.(request);
+    } catch (error) {
+      const model = typeof request?.model === 'string' ? request.model : undefined;
+      recordRejectedRequest(
+        startedAt,
+        model,
+        model === undefined ? undefined : resolveProvider(model),
+        options.meterProvider,
+      );
+      endSpan(isAlchemistError(error) ? error.status : 500, error);
+      throw error;
+    }
+    const model = request.model as string;
+    const provider = resolveProvider(model);
+    span.setAttributes({
+      [ATTR_GEN_AI_OPERATION_NAME]: operation,
+      [ATTR_GEN_AI_REQUEST_MODEL]: model,
+      [ATTR_GEN_AI_PROVIDER_NAME]: provider,
+      [ATTR_TENANT]: identity.tenant,
+      [ATTR_TIER]: identity.tier,
+    });
     const ctx = createCallContext({
       provider,
       model,
@@ -154,14 +162,6 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
     });
     c.set('alchemist', ctx);
     const tracked = trackRequest(ctx, options.meterProvider);
-    const endSpan = (status: number, error?: unknown) => {
-      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
-      if (error !== undefined || status >= 500) {
-        span.setAttribute(ATTR_ERROR_TYPE, error === undefined ? String(status) : errorTypeOf(error));
-        span.setStatus({ code: SpanStatusCode.ERROR });
-      }
-      span.end();
-    };
     const traceHeaders = traceResponseHeaders(span);
     try {
       await otelContext.with(trace.setSpan(parent, span), () => next());

@@ -17,9 +17,11 @@ import {
   GEN_AI_DURATION_BUCKETS,
   GEN_AI_TIME_TO_FIRST_CHUNK_BUCKETS,
   GEN_AI_TOKEN_BUCKETS,
+  HTTP_SERVER_DURATION_BUCKETS,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TIME_TO_FIRST_CHUNK,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+  METRIC_HTTP_SERVER_REQUEST_DURATION,
 } from './semconv.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 
@@ -66,6 +68,13 @@ export const INSTRUMENT_SPECS = {
     unit: 's',
     description: 'Time from the upstream request to its first streamed chunk.',
     buckets: GEN_AI_TIME_TO_FIRST_CHUNK_BUCKETS,
+  },
+  httpServerDuration: {
+    name: METRIC_HTTP_SERVER_REQUEST_DURATION,
+    kind: 'histogram',
+    unit: 's',
+    description: 'Duration of HTTP server requests (recorded where alchemist-perf opens the SERVER span).',
+    buckets: HTTP_SERVER_DURATION_BUCKETS,
   },
   requestDuration: {
     name: 'alchemist.request.duration',

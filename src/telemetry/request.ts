@@ -12,7 +12,7 @@ import {
 import type { AiResult } from '../core/result.ts';
 import { observeStream } from '../core/result.ts';
 import { getInstruments } from './instruments.ts';
-import { modelLabel, providerLabel, routeLabel } from './labels.ts';
+import { modelLabel, OTHER_LABEL, providerLabel, routeLabel } from './labels.ts';
 import {
   ATTR_CACHE_RESULT,
   ATTR_GEN_AI_PROVIDER_NAME,
@@ -84,4 +84,22 @@ export function trackRequest(ctx: CallContext, meterProvider?: MeterProvider) {
       finish(outcomeOf(error));
     },
   };
+}
+
+/**
+ * Record a request rejected before it had a call context (401 unknown key, 400 malformed body), so
+ * `alchemist.request.duration` and what is computed from it (`/admin/stats`) count every answer.
+ */
+export function recordRejectedRequest(
+  startedAt: number,
+  model: string | undefined,
+  provider: string | undefined,
+  meterProvider?: MeterProvider,
+): void {
+  getInstruments(meterProvider).requestDuration.record((performance.now() - startedAt) / 1000, {
+    [ATTR_CACHE_RESULT]: 'none',
+    [ATTR_GEN_AI_REQUEST_MODEL]: model === undefined ? OTHER_LABEL : modelLabel.get(model),
+    [ATTR_GEN_AI_PROVIDER_NAME]: provider === undefined ? OTHER_LABEL : providerLabel.get(provider),
+    [ATTR_OUTCOME]: 'client_error' satisfies Outcome,
+  });
 }

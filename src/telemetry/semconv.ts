@@ -35,6 +35,15 @@ export const ATTR_SERVER_PORT = 'server.port';
 export const ATTR_HTTP_ROUTE = 'http.route';
 export const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
 export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
+export const ATTR_URL_PATH = 'url.path';
+export const ATTR_URL_SCHEME = 'url.scheme';
+export const ATTR_USER_AGENT_ORIGINAL = 'user_agent.original';
+/** HTTP server semconv (stable): one recording per request the SERVER span covers. */
+export const METRIC_HTTP_SERVER_REQUEST_DURATION = 'http.server.request.duration';
+/** The bucket advice of `http.server.request.duration` (semconv http-metrics.md). */
+export const HTTP_SERVER_DURATION_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+] as const;
 
 /** Bucket advice from the GenAI metrics spec. */
 export const GEN_AI_DURATION_BUCKETS = [

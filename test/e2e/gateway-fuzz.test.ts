@@ -63,7 +63,11 @@ async function send(request: FuzzRequest, keyed: boolean) {
 }
 
 describe('fuzzing the whole gateway app in process', () => {
-  it('answers any body and headers with a 2xx or an OpenAI-style 4xx, never a 5xx', async () => {
+  // Every answer, 400s and 401s included, opens a request span and is scanned for secrets: minutes on a
+  // loaded two-core machine.
+  it('answers any body and headers with a 2xx or an OpenAI-style 4xx, never a 5xx', {
+    timeout: 120_000,
+  }, async () => {
     const statuses = new Map<number, number>();
     let index = 0;
     await fc.assert(
@@ -86,7 +90,7 @@ describe('fuzzing the whole gateway app in process', () => {
     telemetry.reset();
   });
 
-  it('keeps the heap flat over thousands of fuzzed requests', async () => {
+  it('keeps the heap flat over thousands of fuzzed requests', { timeout: 120_000 }, async () => {
     const cases = fc.sample(anyRequest, { numRuns: 800, seed: 99 });
     const runAll = async () => {
       for (const [i, request] of cases.entries()) await send(request, i % 2 === 0);

@@ -64,7 +64,9 @@ describe('SIGTERM under keep-alive load', () => {
   });
   afterAll(() => sim?.close());
 
-  it('loses no request over three runs of 30 back-to-back keep-alive clients', async () => {
+  it('loses no request over three runs of 30 back-to-back keep-alive clients', {
+    timeout: 120_000,
+  }, async () => {
     const config = `
 [server]
 shutdown_timeout = 10
