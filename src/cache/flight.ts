@@ -1,3 +1,4 @@
+import type { SpanContext } from '@opentelemetry/api';
 import { ownCopy } from '../core/errors.ts';
 
 /**
@@ -11,10 +12,13 @@ export class Flight<T> {
   #active = 0;
   #finished = false;
   readonly promise: Promise<T>;
+  /** The leader's request span: each follower's span links to it (the one upstream call is its child). */
+  readonly leader: SpanContext;
   resolve!: (result: T) => void;
   #reject!: (error: unknown) => void;
 
-  constructor() {
+  constructor(leader: SpanContext) {
+    this.leader = leader;
     this.promise = new Promise<T>((resolve, reject) => {
       this.resolve = resolve;
       this.#reject = reject;

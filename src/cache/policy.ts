@@ -2,6 +2,7 @@ import type { Next, Policy } from '../core/compose.ts';
 import type { CallContext } from '../core/context.ts';
 import type { AiResult, JsonResult } from '../core/result.ts';
 import { isSuccess } from '../core/result.ts';
+import { ATTR_CACHE_COALESCED } from '../telemetry/semconv.ts';
 import { forbidsStore, isCompleteStream, resultOf, statusOf, upstreamFailed } from './entries.ts';
 import { Flight } from './flight.ts';
 import { cacheKey, scopePrefix } from './key.ts';
@@ -198,6 +199,8 @@ export function aiCachePolicy(options: AiCacheOptions = {}): CachePolicy {
     const existing = config.coalesce ? flights.get(key) : undefined;
     if (existing) {
       existing.join(ctx.signal);
+      // No convention for coalescing yet; messaging batches link to what they stand for (semconv).
+      ctx.span.addLink({ context: existing.leader, attributes: { [ATTR_CACHE_COALESCED]: true } });
       let shared: Shared;
       try {
         shared = await existing.wait(ctx.signal);
@@ -221,7 +224,7 @@ export function aiCachePolicy(options: AiCacheOptions = {}): CachePolicy {
     }
 
     // Leader: call upstream (with a signal that outlives this caller while followers wait).
-    const flight = config.coalesce ? new Flight<Shared>() : undefined;
+    const flight = config.coalesce ? new Flight<Shared>(ctx.span.spanContext()) : undefined;
     if (flight) {
       flights.set(key, flight);
       flight.join(ctx.signal);

@@ -59,6 +59,8 @@ export const GEN_AI_TIME_TO_FIRST_CHUNK_BUCKETS = [
 /** Our own attribute names (no convention exists for caches, limiters or breakers yet). */
 export const ATTR_CACHE_RESULT = 'alchemist.cache.result';
 export const ATTR_CACHE_LAYER = 'alchemist.cache.layer';
+/** On a coalesced follower's span link to the leader's request span. */
+export const ATTR_CACHE_COALESCED = 'alchemist.cache.coalesced';
 export const ATTR_RATELIMIT_RESULT = 'alchemist.ratelimit.result';
 export const ATTR_RATELIMIT_SCOPE = 'alchemist.ratelimit.scope';
 export const ATTR_TIER = 'alchemist.tier';

@@ -97,3 +97,44 @@ describe('StreamRecording', () => {
     expect(settled).toEqual(['cancelled']);
   });
 });
+
+// Issue 15: a coalesced follower's request span had no link to the leader's, whose child is the one
+// upstream call that answered both.
+describe('coalesced traces', () => {
+  it("links each follower's request span to the leader's", async () => {
+    const telemetry = useTestTelemetry();
+    const tracer = telemetry.tracerProvider.getTracer('test');
+    const policy = aiCachePolicy();
+    const release = deferred<void>();
+    const upstream = async (): Promise<AiResult> => {
+      await release.promise;
+      return jsonResult({ answer: 42 });
+    };
+    const spans = ['leader', 'follower-1', 'follower-2'].map((name) => tracer.startSpan(name));
+    const calls = spans.map((span) =>
+      policy.execute(
+        createCallContext({
+          provider: 'openai',
+          model: 'gpt-4o',
+          request,
+          signal: new AbortController().signal,
+          tenant: 't',
+          span,
+        }),
+        upstream,
+      ),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    release.resolve();
+    await Promise.all(calls);
+    for (const span of spans) span.end();
+    const finished = (name: string) => telemetry.spans().find((s) => s.name === name)!;
+    const leader = finished('leader').spanContext();
+    for (const name of ['follower-1', 'follower-2']) {
+      expect(finished(name).links).toEqual([
+        { context: leader, attributes: { 'alchemist.cache.coalesced': true }, droppedAttributesCount: 0 },
+      ]);
+    }
+    expect(finished('leader').links).toEqual([]);
+  });
+});
