@@ -19,6 +19,7 @@ import {
   GEN_AI_TOKEN_BUCKETS,
   HTTP_SERVER_DURATION_BUCKETS,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_TIME_PER_OUTPUT_CHUNK,
   METRIC_GEN_AI_CLIENT_TIME_TO_FIRST_CHUNK,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
   METRIC_HTTP_SERVER_REQUEST_DURATION,
@@ -67,6 +68,13 @@ export const INSTRUMENT_SPECS = {
     kind: 'histogram',
     unit: 's',
     description: 'Time from the upstream request to its first streamed chunk.',
+    buckets: GEN_AI_TIME_TO_FIRST_CHUNK_BUCKETS,
+  },
+  timePerOutputChunk: {
+    name: METRIC_GEN_AI_CLIENT_TIME_PER_OUTPUT_CHUNK,
+    kind: 'histogram',
+    unit: 's',
+    description: 'Mean time between streamed chunks after the first, per completed upstream stream.',
     buckets: GEN_AI_TIME_TO_FIRST_CHUNK_BUCKETS,
   },
   httpServerDuration: {

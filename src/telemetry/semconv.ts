@@ -27,6 +27,7 @@ export const GEN_AI_TOKEN_TYPE_OUTPUT = 'output';
 export const METRIC_GEN_AI_CLIENT_OPERATION_DURATION = 'gen_ai.client.operation.duration';
 export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = 'gen_ai.client.token.usage';
 export const METRIC_GEN_AI_CLIENT_TIME_TO_FIRST_CHUNK = 'gen_ai.client.operation.time_to_first_chunk';
+export const METRIC_GEN_AI_CLIENT_TIME_PER_OUTPUT_CHUNK = 'gen_ai.client.operation.time_per_output_chunk';
 
 /** Stable general names (also in @opentelemetry/semantic-conventions' stable entry point). */
 export const ATTR_ERROR_TYPE = 'error.type';
@@ -38,6 +39,8 @@ export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 export const ATTR_URL_PATH = 'url.path';
 export const ATTR_URL_SCHEME = 'url.scheme';
 export const ATTR_USER_AGENT_ORIGINAL = 'user_agent.original';
+/** HTTP client semconv: the ordinal of a resent request (absent on the first attempt). */
+export const ATTR_HTTP_REQUEST_RESEND_COUNT = 'http.request.resend_count';
 /** HTTP server semconv (stable): one recording per request the SERVER span covers. */
 export const METRIC_HTTP_SERVER_REQUEST_DURATION = 'http.server.request.duration';
 /** The bucket advice of `http.server.request.duration` (semconv http-metrics.md). */

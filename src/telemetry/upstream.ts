@@ -25,6 +25,7 @@ import {
   ATTR_GEN_AI_TOKEN_TYPE,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_HTTP_REQUEST_RESEND_COUNT,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_TIER,
@@ -53,6 +54,10 @@ export async function traceUpstreamCall(
 ): Promise<AiResult> {
   ctx.decisions.upstreamAttempts++;
   const span = startClientSpan(ctx, options);
+  // Retries and fallbacks of one request: which resend this attempt is (HTTP client semconv).
+  if (ctx.decisions.upstreamAttempts > 1) {
+    span.setAttribute(ATTR_HTTP_REQUEST_RESEND_COUNT, ctx.decisions.upstreamAttempts - 1);
+  }
   const startedAt = performance.now();
   const metricAttributes: Attributes = {
     [ATTR_GEN_AI_OPERATION_NAME]: ctx.operation,
@@ -86,19 +91,38 @@ export async function traceUpstreamCall(
 
   let usage: TokenUsage | undefined;
   let responseModel: string | undefined;
+  let firstChunkAt = 0;
+  let lastChunkAt = 0;
+  let chunkCount = 0;
+  const finishReasons: string[] = [];
   const chunks = observeStream(
     result.chunks,
     (chunk, index) => {
+      lastChunkAt = performance.now();
+      chunkCount = index + 1;
       if (index === 0) {
-        const ttfc = (performance.now() - startedAt) / 1000;
-        getInstruments(options.meterProvider).timeToFirstChunk.record(ttfc, metricAttributes);
+        firstChunkAt = lastChunkAt;
+        getInstruments(options.meterProvider).timeToFirstChunk.record(
+          (firstChunkAt - startedAt) / 1000,
+          metricAttributes,
+        );
         responseModel = responseModelOf(chunk);
         setIfRecording(span, responseAttributes(chunk));
       }
       usage = usageOf(chunk) ?? usage;
+      collectFinishReasons(chunk, finishReasons);
     },
-    ({ complete, error }) =>
-      done({ usage, responseModel, error: complete ? undefined : (error ?? cancelled()) }),
+    ({ complete, error }) => {
+      if (finishReasons.length > 0)
+        setIfRecording(span, { [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: finishReasons });
+      if (complete && chunkCount > 1) {
+        getInstruments(options.meterProvider).timePerOutputChunk.record(
+          (lastChunkAt - firstChunkAt) / 1000 / (chunkCount - 1),
+          metricAttributes,
+        );
+      }
+      done({ usage, responseModel, error: complete ? undefined : (error ?? cancelled()) });
+    },
   );
   return { ...result, chunks };
 }
@@ -146,6 +170,16 @@ function responseAttributes(body: unknown): Attributes {
     if (reasons.length > 0) attributes[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = reasons;
   }
   return attributes;
+}
+
+/** `choices[].finish_reason` of a streamed chunk (set on the chunk that ends each choice). */
+function collectFinishReasons(chunk: unknown, into: string[]): void {
+  const choices = (chunk as { choices?: unknown } | null)?.choices;
+  if (!Array.isArray(choices)) return;
+  for (const choice of choices) {
+    const reason = (choice as { finish_reason?: unknown } | null)?.finish_reason;
+    if (typeof reason === 'string') into.push(reason);
+  }
 }
 
 function setIfRecording(span: Span, attributes: Attributes): void {
