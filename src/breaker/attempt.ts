@@ -83,7 +83,7 @@ export function runAttempt(
   if (settings.bulkheads) {
     return settings.bulkheads.run(ctx.provider, ctx.signal, body).catch((error: unknown) => {
       if (isOverloadedError(error)) {
-        addSpanEvent(ctx.span, EVENT_BULKHEAD_REJECTED, { [ATTR_GEN_AI_PROVIDER_NAME]: ctx.provider });
+        addSpanEvent(ctx.span, EVENT_BULKHEAD_REJECTED, { [ATTR_GEN_AI_PROVIDER_NAME]: ctx.genAiProvider });
       }
       throw error;
     });

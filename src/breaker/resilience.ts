@@ -50,8 +50,10 @@ export interface ResilienceOptions extends BreakerRegistryOptions {
   fallbacks?:
     | Readonly<Record<string, readonly string[]>>
     | ((model: string) => readonly string[] | undefined);
-  /** Provider (gen_ai.provider.name) of a fallback model. @default the original call's provider */
+  /** Provider of a fallback model. @default the original call's provider */
   resolveProvider?: (model: string) => string;
+  /** The well-known gen_ai.provider.name of a provider (see `aiContext`). @default the name itself */
+  genAiProvider?: (provider: string) => string;
   /** Policies run for every attempt inside the breaker, around the timed call (e.g. an outbound limiter). @default [] */
   perAttempt?: readonly Policy<AiResult>[];
   /** Waits between retries; rejects with the signal's reason on abort. @default core `sleep` (setTimeout) */
@@ -142,7 +144,15 @@ export function createResilience(options: ResilienceOptions = {}): Resilience {
   const resolveProvider = options.resolveProvider
     ? func<(model: string) => string>(OWNER, 'resolveProvider', options.resolveProvider)
     : undefined;
+  const genAiProvider = options.genAiProvider
+    ? func<(provider: string) => string>(OWNER, 'genAiProvider', options.genAiProvider)
+    : (provider: string) => provider;
   const fallbacksOf = fallbackLookup(options.fallbacks);
+  const candidateFor = (ctx: CallContext, model: string): CallContext => {
+    const provider = resolveProvider?.(model) ?? ctx.provider;
+    if (provider === ctx.provider) return { ...ctx, model };
+    return { ...ctx, model, provider, genAiProvider: genAiProvider(provider) };
+  };
   const { meterProvider } = options;
   const bulkheads = options.bulkhead ? createBulkheads(OWNER, options.bulkhead) : undefined;
   const settings: AttemptSettings = {
@@ -206,8 +216,7 @@ export function createResilience(options: ResilienceOptions = {}): Resilience {
         for (const [index, model] of candidates.entries()) {
           if (previous && !canFallBack(previous)) break;
           if (ctx.signal.aborted || deadline.remaining() <= 0) break;
-          const candidate =
-            index === 0 ? ctx : { ...ctx, model, provider: resolveProvider?.(model) ?? ctx.provider };
+          const candidate = index === 0 ? ctx : candidateFor(ctx, model);
           if (index > 0) recordFallbackAttempt(ctx.span, ctx.model, model, fallbackReason(previous));
           const outcome = await withRetries(candidate, next, deadline);
           if (outcome.ok) {

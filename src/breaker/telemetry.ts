@@ -67,7 +67,7 @@ export function recordRetry(
   try {
     getInstruments(meterProvider).retryAttempts.add(1, {
       [ATTR_GEN_AI_REQUEST_MODEL]: modelLabel.get(ctx.model),
-      [ATTR_GEN_AI_PROVIDER_NAME]: providerLabel.get(ctx.provider),
+      [ATTR_GEN_AI_PROVIDER_NAME]: providerLabel.get(ctx.genAiProvider),
       [ATTR_RETRY_REASON]: retry.reason,
     });
   } catch {

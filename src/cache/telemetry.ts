@@ -74,7 +74,7 @@ export function recordSavings(ctx: CallContext, entry: CacheEntry, meterProvider
   try {
     const instruments = getInstruments(meterProvider);
     const model = modelLabel.get(ctx.model);
-    const provider = providerLabel.get(ctx.provider);
+    const provider = providerLabel.get(ctx.genAiProvider);
     instruments.cacheTokensSaved.add(usage.inputTokens + usage.outputTokens, {
       [ATTR_GEN_AI_REQUEST_MODEL]: model,
       [ATTR_GEN_AI_PROVIDER_NAME]: provider,

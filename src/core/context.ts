@@ -50,8 +50,13 @@ export interface Decisions {
  * `aiContext()` middleware or a wrapper) and passed to every policy in the chain.
  */
 export interface CallContext {
-  /** Provider name as in gen_ai.provider.name: `openai`, `anthropic`, ... */
+  /** The provider serving the call, as configured (breakers and routing use it): `openai`, `my-vllm`... */
   readonly provider: string;
+  /**
+   * The provider's well-known `gen_ai.provider.name` value (`openai`, `anthropic`, ...), which telemetry
+   * records; `provider` goes on spans as `alchemist.provider`. Defaults to `provider`.
+   */
+  readonly genAiProvider: string;
   /** The requested model (gen_ai.request.model). */
   readonly model: string;
   readonly operation: Operation;
@@ -74,6 +79,8 @@ export interface CallContext {
 
 export interface CallContextInit {
   provider: string;
+  /** @default provider */
+  genAiProvider?: string;
   model: string;
   operation?: Operation;
   tenant?: string;
@@ -96,6 +103,7 @@ export function createCallContext(init: CallContextInit): CallContext {
   const { signal } = init;
   const ctx: CallContext = {
     provider: init.provider,
+    genAiProvider: init.genAiProvider ?? init.provider,
     model: init.model,
     operation: init.operation ?? 'chat',
     tenant: init.tenant ?? 'default',

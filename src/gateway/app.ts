@@ -98,6 +98,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
       validate: validateChatRequest,
       defaultTier: config.rateLimit.defaultTier,
       resolveProvider: (model) => registry.resolve(model),
+      genAiProvider: (name) => registry.get(name)?.type ?? name,
     }),
   );
   // One handler composes the limiter, the cache and resilience: one pass per request, where a

@@ -78,6 +78,7 @@ export function createGatewayPolicies(config: GatewayConfig, registry: ProviderR
     maxRetries: config.breaker.maxRetries,
     fallbacks,
     resolveProvider: (model) => registry.resolve(model),
+    genAiProvider: (name) => registry.get(name)?.type ?? name,
     perAttempt: [modelLimit],
   });
 

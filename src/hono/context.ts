@@ -12,6 +12,7 @@ import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_PROVIDER,
   ATTR_TENANT,
   ATTR_TIER,
 } from '../telemetry/semconv.ts';
@@ -35,8 +36,13 @@ export interface AiContextOptions {
   identify?: (c: Context) => Identity | undefined | Promise<Identity | undefined>;
   /** Tier for callers the default `identify` sees. @default 'default' */
   defaultTier?: string;
-  /** Provider (gen_ai.provider.name) serving a model. @default () => 'openai' */
+  /** Provider serving a model, by its configured name. @default () => 'openai' */
   resolveProvider?: (model: string) => string;
+  /**
+   * The well-known `gen_ai.provider.name` of a provider (`openai`, `anthropic`, ...), when names are
+   * your own (`my-vllm` → `openai`). @default the name itself
+   */
+  genAiProvider?: (provider: string) => string;
   /** GenAI operation of the route. @default 'chat' */
   operation?: Operation;
   /**
@@ -105,6 +111,7 @@ async function readRequest(c: Context): Promise<Record<string, unknown>> {
 export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
   const identify = options.identify ?? defaultIdentify(options.defaultTier ?? 'default');
   const resolveProvider = options.resolveProvider ?? (() => 'openai');
+  const genAiProvider = options.genAiProvider ?? ((provider: string) => provider);
   const operation = options.operation ?? 'chat';
   const tracer = getTracer(options.tracerProvider);
 
@@ -133,7 +140,7 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
       recordRejectedRequest(
         startedAt,
         model,
-        model === undefined ? undefined : resolveProvider(model),
+        model === undefined ? undefined : genAiProvider(resolveProvider(model)),
         options.meterProvider,
       );
       endSpan(isAlchemistError(error) ? error.status : 500, error);
@@ -141,15 +148,18 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
     }
     const model = request.model as string;
     const provider = resolveProvider(model);
+    const system = genAiProvider(provider);
     span.setAttributes({
       [ATTR_GEN_AI_OPERATION_NAME]: operation,
       [ATTR_GEN_AI_REQUEST_MODEL]: model,
-      [ATTR_GEN_AI_PROVIDER_NAME]: provider,
+      [ATTR_GEN_AI_PROVIDER_NAME]: system,
+      [ATTR_PROVIDER]: provider,
       [ATTR_TENANT]: identity.tenant,
       [ATTR_TIER]: identity.tier,
     });
     const ctx = createCallContext({
       provider,
+      genAiProvider: system,
       model,
       operation,
       tenant: identity.tenant,

@@ -62,7 +62,7 @@ export function trackRequest(ctx: CallContext, meterProvider?: MeterProvider) {
     instruments.requestDuration.record((performance.now() - startedAt) / 1000, {
       [ATTR_CACHE_RESULT]: ctx.decisions.cacheResult ?? 'none',
       [ATTR_GEN_AI_REQUEST_MODEL]: modelLabel.get(ctx.model),
-      [ATTR_GEN_AI_PROVIDER_NAME]: providerLabel.get(ctx.provider),
+      [ATTR_GEN_AI_PROVIDER_NAME]: providerLabel.get(ctx.genAiProvider),
       [ATTR_OUTCOME]: outcome,
     });
   };

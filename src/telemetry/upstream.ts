@@ -26,6 +26,7 @@ import {
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_HTTP_REQUEST_RESEND_COUNT,
+  ATTR_PROVIDER,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_TIER,
@@ -61,7 +62,7 @@ export async function traceUpstreamCall(
   const startedAt = performance.now();
   const metricAttributes: Attributes = {
     [ATTR_GEN_AI_OPERATION_NAME]: ctx.operation,
-    [ATTR_GEN_AI_PROVIDER_NAME]: providerLabel.get(ctx.provider),
+    [ATTR_GEN_AI_PROVIDER_NAME]: providerLabel.get(ctx.genAiProvider),
     [ATTR_GEN_AI_REQUEST_MODEL]: modelLabel.get(ctx.model),
   };
   if (options.serverAddress) metricAttributes[ATTR_SERVER_ADDRESS] = options.serverAddress;
@@ -136,7 +137,8 @@ function cancelled(): Error {
 function startClientSpan(ctx: CallContext, options: UpstreamTelemetryOptions): Span {
   const attributes: Attributes = {
     [ATTR_GEN_AI_OPERATION_NAME]: ctx.operation,
-    [ATTR_GEN_AI_PROVIDER_NAME]: ctx.provider,
+    [ATTR_GEN_AI_PROVIDER_NAME]: ctx.genAiProvider,
+    [ATTR_PROVIDER]: ctx.provider,
     [ATTR_GEN_AI_REQUEST_MODEL]: ctx.model,
     [ATTR_GEN_AI_REQUEST_STREAM]: ctx.stream,
   };

@@ -181,3 +181,33 @@ describe('the SERVER span and metric follow HTTP server semconv', () => {
     ).toBe(before + 2);
   });
 });
+
+// Issue 15: gen_ai.provider.name was the provider's config key (e.g. "flakyfb").
+describe('gen_ai.provider.name', () => {
+  it("is the provider's well-known type, with the configured name as alchemist.provider", async () => {
+    const hono = new Hono();
+    hono.use(
+      '/v1/*',
+      aiContext({
+        resolveProvider: () => 'flakyfb',
+        genAiProvider: (name) => (name === 'flakyfb' ? 'openai' : name),
+      }),
+    );
+    hono.post(
+      '/v1/chat/completions',
+      aiHandler(async (ctx) => jsonResult({ provider: ctx.provider, genAiProvider: ctx.genAiProvider })),
+    );
+    const before = await telemetry.histogramCount('alchemist.request.duration', {
+      'gen_ai.provider.name': 'openai',
+    });
+    const response = await send(hono);
+    expect(await response.json()).toEqual({ provider: 'flakyfb', genAiProvider: 'openai' });
+    expect(requestSpan()!.attributes).toMatchObject({
+      'gen_ai.provider.name': 'openai',
+      'alchemist.provider': 'flakyfb',
+    });
+    expect(
+      await telemetry.histogramCount('alchemist.request.duration', { 'gen_ai.provider.name': 'openai' }),
+    ).toBe(before + 1);
+  });
+});
