@@ -15,6 +15,8 @@ const MIN_SECRET_LENGTH = 6;
 /** Registered secret values, counted per registration (two gateways in one process share the table). */
 const known = new Map<string, number>();
 let knownPattern: RegExp | undefined;
+/** Length of the longest registered form: the most a secret cut in two can leave unmasked. */
+let longestKnown = 0;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -29,7 +31,9 @@ function rebuild(): void {
   const all = new Set<string>();
   for (const secret of known.keys()) for (const form of forms(secret)) all.add(form);
   // Longest first, so a secret that contains another is masked whole.
-  const alternatives = [...all].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  const sorted = [...all].sort((a, b) => b.length - a.length);
+  longestKnown = sorted[0]?.length ?? 0;
+  const alternatives = sorted.map(escapeRegExp);
   knownPattern = alternatives.length === 0 ? undefined : new RegExp(alternatives.join('|'), 'g');
 }
 
@@ -119,8 +123,11 @@ export function redactUrl(url: string): string {
   return changed ? parsed.toString().replaceAll('%2A%2A%2A', MASK) : url;
 }
 
+// Every pattern below starts only where its run of characters starts (a lookbehind or a literal), so
+// scrubbing is linear in the text: provider bodies and client input are untrusted.
+
 /** A `scheme://…` run inside free text (stops at whitespace, quotes and brackets). */
-const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
+const URL_IN_TEXT = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
 /** A header echoed with its value: `x-api-key: abc`, `"authorization":"Bearer abc"`. */
 const HEADER_ECHO =
   /\b(authorization|proxy-authorization|x-api-key|api-key)(["']?\s*[:=]\s*["']?)(?:(bearer|basic)\s+)?[^\s"',;]+/gi;
@@ -165,10 +172,19 @@ export function redactText(text: string): string {
   return out.replace(LONG_RUN, maskLongRun);
 }
 
+/** Shape rules match at most this much of a cut credential less than a whole one (a 32-character run). */
+const SHAPE_CUT_MARGIN = 64;
+
 /**
  * At most `max` characters of foreign text (a provider's error message, an unexpected exception),
- * masked before it is cut so that a secret across the cut cannot leave half masked.
+ * masked before it is cut so that a secret across the cut cannot leave half shown. Only a window of
+ * the text is scrubbed (a huge body costs no more than a short one); it grows until the window's own
+ * cut, where part of a secret may sit unmasked, lies past what is kept.
  */
 export function redactExcerpt(text: string, max = 300): string {
-  return redactText(text).slice(0, max);
+  const margin = Math.max(SHAPE_CUT_MARGIN, longestKnown);
+  for (let window = (max + margin) * 4; ; window *= 4) {
+    const scrubbed = redactText(text.slice(0, window));
+    if (window >= text.length || scrubbed.length > max + margin) return scrubbed.slice(0, max);
+  }
 }

@@ -121,6 +121,41 @@ describe('redactText: registered secrets and key shapes (issue 13 item 2)', () =
     expect(redactExcerpt(text)).not.toContain('cut-right');
   });
 
+  it('cuts the same as scrubbing the whole text, however much masking shrinks it', () => {
+    forgets.push(registerSecrets(['registered-secret-at-the-cut']));
+    const run = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8 '; // masked to `*** `: a tenth of its length
+    const cases = [
+      `${'x'.repeat(5000)}`,
+      `${run.repeat(200)}registered-secret-at-the-cut`,
+      `${run.repeat(2000)}registered-secret-at-the-cut tail`,
+      `${'registered-secret-at-the-cut '.repeat(500)}`,
+      `short registered-secret-at-the-cut`,
+    ];
+    for (const text of cases) {
+      expect(redactExcerpt(text)).toBe(redactText(text).slice(0, 300));
+      expect(redactExcerpt(text)).not.toContain('registered-secret');
+    }
+  });
+
+  // Provider bodies and client input are untrusted: the first URL pattern took 9 s on 64 KiB of
+  // `a.a.a…` (each `a` after a `.` started a scan to the end). 256 KiB of each shape, correct output.
+  it.each([
+    ['a.a.a…', 'a.'.repeat(131_072), 'a.'.repeat(131_072)],
+    ['letters', 'a'.repeat(262_144), 'a'.repeat(262_144)],
+    ['sk-sk-…', 'sk-'.repeat(87_381), '***'],
+    ['JWT-ish', `eyJ${'a'.repeat(20)}.`.repeat(9999), '***.'.repeat(3333)],
+    [
+      'header names',
+      `authorization${' '.repeat(50)}`.repeat(4000),
+      `authorization${' '.repeat(50)}`.repeat(4000),
+    ],
+    ['schemes', 'Bearer '.repeat(37_000), 'Bearer '.repeat(37_000)],
+    ['query keys', '?key'.repeat(65_536), '?key'.repeat(65_536)],
+    ['scheme runs', 'ab+c.d-e'.repeat(32_768), 'ab+c.d-e'.repeat(32_768)],
+  ])('scrubs 256 KiB of %s without backtracking', (_, text, expected) => {
+    expect(redactText(text)).toBe(expected);
+  });
+
   it('scrubs an UpstreamError message at construction, and every error body at render', () => {
     const error = new UpstreamError('Provider answered 400: bad key sk-live-0123456789abc', 400);
     expect(error.message).toBe('Provider answered 400: bad key ***');
