@@ -65,7 +65,10 @@ export function registerSecrets(values: Iterable<string | undefined>): () => voi
   };
 }
 
-/** The secrets inside a URL's userinfo (password, or a username standing alone), raw and decoded. */
+/**
+ * The password of a URL, raw and decoded, for `registerSecrets()`. A username standing alone is
+ * masked in URLs but not registered: it is usually an ACL name (`default`) that would mask a word.
+ */
 export function urlSecrets(url: string | undefined): string[] {
   if (url === undefined) return [];
   let parsed: URL;
@@ -74,7 +77,7 @@ export function urlSecrets(url: string | undefined): string[] {
   } catch {
     return [];
   }
-  const secret = parsed.password || parsed.username;
+  const secret = parsed.password;
   if (!secret) return [];
   let decoded = secret;
   try {

@@ -50,9 +50,9 @@ describe('redactUrl: one redaction for every URL shown (issue 13 item 7)', () =>
     expect(redactRedisUrl).toBe(redactUrl);
   });
 
-  it('finds the secrets of a URL, raw and decoded, for registration', () => {
+  it('finds the password of a URL, raw and decoded, for registration', () => {
     expect(urlSecrets('redis://app:p%40ss@cache')).toEqual(['p%40ss', 'p@ss']);
-    expect(urlSecrets('redis://onlyuser@cache')).toEqual(['onlyuser']);
+    expect(urlSecrets('redis://default@cache')).toEqual([]);
     expect(urlSecrets('redis://cache:6379')).toEqual([]);
     expect(urlSecrets('garbage')).toEqual([]);
     expect(urlSecrets(undefined)).toEqual([]);
