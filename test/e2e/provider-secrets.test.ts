@@ -131,6 +131,12 @@ describe('a provider that echoes the gateway key (issue 13 item 2)', () => {
     expect(upstream.hits('auth-fail') - before).toBe(4);
     const breakers = gateway.policies.resilience.state().breakers;
     expect(breakers.filter((breaker) => breaker.state !== 'closed')).toEqual([]);
+    // It counts as an upstream error on the dashboards (it was `client_error` while it was a 401).
+    const byOutcome = { 'gen_ai.request.model': 'auth-fail', 'alchemist.outcome': 'upstream_error' };
+    expect(await telemetry.histogramCount('alchemist.request.duration', byOutcome)).toBe(5);
+    // One CLIENT span per attempt, each saying what the provider answered.
+    const attempts = telemetry.spans().filter((span) => span.name === 'chat auth-fail');
+    expect(attempts.map((span) => span.attributes['error.type'])).toEqual(Array(5).fill('401'));
     // The client's own wrong key is still a 401 with the challenge.
     const response = await gateway.app.request('/v1/chat/completions', {
       method: 'POST',
