@@ -1,3 +1,5 @@
+import { redactText } from './redact.ts';
+
 /**
  * One small error class per failure, each branded so `isXxxError()` works across two copies of the
  * package, each mapping to one HTTP status and an OpenAI-style body. `getResponse()` makes them render
@@ -47,9 +49,9 @@ export class AlchemistError extends Error {
     this.headers = { ...options.headers };
   }
 
-  /** The body clients see: never the cause, never a stack. */
+  /** The body clients see: never the cause, never a stack, never a secret (see `redactText`). */
   toBody(): ErrorBody {
-    return { error: { message: this.message, type: this.type, code: this.code } };
+    return { error: { message: redactText(this.message), type: this.type, code: this.code } };
   }
 
   /** Response headers, with `Retry-After` when known (RFC 9110 §10.2.3, delay-seconds). */
@@ -175,26 +177,34 @@ export class UpstreamTimeoutError extends AlchemistError {
 export const isUpstreamTimeoutError = timedOut.is;
 
 const upstream = branded<UpstreamError>('UpstreamError');
+
+/** The provider refused the gateway's own credentials: a configuration fault, not the client's. */
+function isProviderAuthFailure(upstreamStatus: number): boolean {
+  return upstreamStatus === 401 || upstreamStatus === 403;
+}
+
 /**
  * The upstream answered with an error or an unusable reply. Client errors (4xx) pass through with
- * their status; 429 stays 429 with the provider's Retry-After; 5xx and malformed replies become 502.
+ * their status; 429 stays 429 with the provider's Retry-After; the provider refusing our own key
+ * (401/403) is 502 `upstream_auth` (a 401 would tell the client its key is wrong); 5xx and malformed
+ * replies become 502. The message is scrubbed of secrets here, as providers echo the key they got.
  */
 export class UpstreamError extends AlchemistError {
   readonly [upstream.tag] = true;
   /** The status the provider sent (0 when the connection failed or the reply was malformed). */
   readonly upstreamStatus: number;
   constructor(message: string, upstreamStatus: number, options?: ErrorOptions) {
-    const status =
-      upstreamStatus === 429 || (upstreamStatus >= 400 && upstreamStatus < 500) ? upstreamStatus : 502;
+    const passThrough =
+      upstreamStatus >= 400 && upstreamStatus < 500 && !isProviderAuthFailure(upstreamStatus);
+    const status = passThrough ? upstreamStatus : 502;
     const type: ErrorType =
       status === 429 ? 'rate_limit_error' : status === 502 ? 'upstream_error' : 'invalid_request_error';
-    super(
-      message,
-      status,
-      type,
-      status === 502 ? 'bad_upstream_response' : `upstream_${upstreamStatus}`,
-      options,
-    );
+    const code = isProviderAuthFailure(upstreamStatus)
+      ? 'upstream_auth'
+      : status === 502
+        ? 'bad_upstream_response'
+        : `upstream_${upstreamStatus}`;
+    super(redactText(message), status, type, code, options);
     this.upstreamStatus = upstreamStatus;
   }
 }

@@ -35,5 +35,6 @@ export {
   UpstreamError,
   UpstreamTimeoutError,
 } from './errors.ts';
+export { redactText, redactUrl, registerSecrets } from './redact.ts';
 export type { AiResult, JsonResult, StreamResult, TokenUsage } from './result.ts';
 export { isSuccess, jsonResult, observeStream, responseModelOf, streamResult, usageOf } from './result.ts';

@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { bearerToken } from '../core/identity.ts';
 import { parseJsonObject } from '../core/json.ts';
+import { redactUrl } from '../core/redact.ts';
 import { PACKAGE_VERSION } from '../telemetry/version.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { type HealthSources, readiness } from './health.ts';
@@ -105,7 +106,7 @@ function redactedConfig(config: GatewayConfig) {
     server: config.server,
     cache: {
       ...config.cache,
-      redisUrl: config.cache.redisUrl ? config.cache.redisUrl.replace(/\/\/[^@/]*@/, '//***@') : undefined,
+      redisUrl: config.cache.redisUrl === undefined ? undefined : redactUrl(config.cache.redisUrl),
     },
     rate_limit: config.rateLimit,
     tiers: config.tiers,
@@ -113,7 +114,7 @@ function redactedConfig(config: GatewayConfig) {
     providers: Object.values(config.providers).map((p) => ({
       name: p.name,
       type: p.type,
-      base_url: p.baseUrl,
+      base_url: redactUrl(p.baseUrl),
       api_key_env: p.apiKeyEnv ?? null,
       api_key_set: p.apiKey !== undefined,
       simulated: p.simulated,

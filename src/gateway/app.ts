@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { Policy } from '../core/compose.ts';
-import { isAlchemistError, toErrorResponse } from '../core/errors.ts';
+import { isAlchemistError, isAuthenticationError, toErrorResponse } from '../core/errors.ts';
+import { redactExcerpt } from '../core/redact.ts';
 import type { AiResult } from '../core/result.ts';
 import { cacheHeaders } from '../hono/cache.ts';
 import { aiContext } from '../hono/context.ts';
@@ -53,13 +54,15 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
   app.onError((error, c) => {
     if (isAlchemistError(error)) {
       const response = error.getResponse();
-      // RFC 6750 §3: a 401 for a bearer-protected resource names the scheme.
-      if (error.status === 401) response.headers.set('www-authenticate', 'Bearer realm="alchemist-perf"');
+      // RFC 6750 §3: a 401 for a bearer-protected resource names the scheme. Only the client's own
+      // key earns it: a provider refusing ours is a 502 `upstream_auth`.
+      if (isAuthenticationError(error))
+        response.headers.set('www-authenticate', 'Bearer realm="alchemist-perf"');
       return response;
     }
     logger.error('unhandled error', {
       error: error.name,
-      message: error.message.slice(0, 300),
+      message: redactExcerpt(error.message),
       route: c.req.path,
     });
     const { status, headers, body } = toErrorResponse(error);

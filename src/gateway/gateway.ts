@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { registerSecrets } from '../core/redact.ts';
 import type { Simulator } from '../simulator/index.ts';
 import { startSimulator } from '../simulator/index.ts';
 import type { Telemetry } from '../telemetry/setup.ts';
@@ -9,6 +10,7 @@ import { setupTelemetry } from '../telemetry/setup.ts';
 import { PACKAGE_VERSION } from '../telemetry/version.ts';
 import { isLoopback, removeLocalToken, writeLocalToken } from './admin-token.ts';
 import { createGatewayApp } from './app.ts';
+import { secretValues } from './config/secret.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { ConnectionDrain } from './drain.ts';
 import { type GatewayPhase, SIMULATED_PROVIDER_WARNING } from './health.ts';
@@ -68,6 +70,8 @@ export interface Gateway {
  */
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger();
+  // Known from now on to the scrubber behind error bodies and log lines; forgotten on stop.
+  const forgetSecrets = [registerSecrets(secretValues(config))];
   const startedAt = Date.now();
   let phase: GatewayPhase = 'starting';
   const simulator = config.simulator.enabled
@@ -106,6 +110,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     await simulator?.close();
     await telemetry?.shutdown();
     if (localTokenPort !== undefined) removeLocalToken(localTokenPort);
+    for (const forget of forgetSecrets) forget();
   }
 
   return {
@@ -162,6 +167,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         try {
           const local = writeLocalToken(address.port);
           adminToken = local.token;
+          forgetSecrets.push(registerSecrets([local.token]));
           localTokenPort = address.port;
           admin = `on (local token in ${local.path})`;
         } catch (error) {

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { Context } from 'hono';
 import type { Identity } from '../core/identity.ts';
-import { bearerToken, tenantForKey } from '../core/identity.ts';
+import { requestCredential, tenantForKey } from '../core/identity.ts';
 import { requestHeader } from '../hono/headers.ts';
 import type { GatewayConfig } from './config/types.ts';
 
@@ -9,16 +9,20 @@ function digest(key: string): string {
   return hash('sha256', key, 'hex');
 }
 
-/** The client key of a request: `Authorization: Bearer <key>`, or `x-api-key` (Anthropic-style clients). */
+/**
+ * The client key of a request, whatever its shape (see `requestCredential`): a bearer token, any
+ * other `Authorization` value, `x-api-key` (Anthropic SDKs) or `api-key` (Azure OpenAI SDKs).
+ */
 export function clientKey(c: Context): string | undefined {
-  return bearerToken(requestHeader(c, 'authorization')) ?? requestHeader(c, 'x-api-key')?.trim() ?? undefined;
+  return requestCredential((name) => requestHeader(c, name));
 }
 
 /**
  * Map a client key to its tenant and tier. With `[[api_keys]]` configured, only listed keys pass
  * (unknown or missing → undefined → 401); keys are looked up by SHA-256 digest so the table never
- * compares raw secrets. Without configured keys, the tenant is a hash of the key and the tier is
- * `rate_limit.default_tier`.
+ * compares raw secrets. Without configured keys, the tenant is a hash of whatever credential was
+ * sent (so `Basic …` and `Token …` callers are not pooled), `anonymous` only for a request with no
+ * credential at all, and the tier is `rate_limit.default_tier`.
  */
 export function createIdentify(config: GatewayConfig): (c: Context) => Identity | undefined {
   const defaultTier = config.rateLimit.defaultTier;

@@ -1,3 +1,5 @@
+import { redactText } from '../core/redact.ts';
+
 /** Fields on a log line: plain values only. Callers never pass headers, keys or prompts. */
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
@@ -19,8 +21,15 @@ function render(value: unknown): string {
   return /[\s"=]/.test(text) ? JSON.stringify(text) : text;
 }
 
+/** A field's value with secrets masked (callers pass no keys, but a message from elsewhere may hold one). */
+function scrubbed(value: LogFields[string]): LogFields[string] {
+  return typeof value === 'string' ? redactText(value) : value;
+}
+
 /**
- * A small line logger for the gateway process: timestamp, level, message, key=value fields.
+ * A small line logger for the gateway process: timestamp, level, message, key=value fields. Every
+ * message and string field goes through `redactText`, so no registered secret or key-shaped value
+ * reaches a log line.
  *
  * @example
  * const log = createLogger({ format: 'json' });
@@ -29,8 +38,11 @@ function render(value: unknown): string {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const format = options.format ?? (process.env.ALCHEMIST_LOG_FORMAT === 'json' ? 'json' : 'text');
-  const emit = (level: string, message: string, fields: LogFields = {}) => {
+  const emit = (level: string, text: string, raw: LogFields = {}) => {
     const time = new Date().toISOString();
+    const message = redactText(text);
+    const fields: LogFields = {};
+    for (const [key, value] of Object.entries(raw)) fields[key] = scrubbed(value);
     if (format === 'json') {
       write(JSON.stringify({ time, level, msg: message, ...fields }));
       return;

@@ -6,7 +6,7 @@ import type { CallContext, Operation } from '../core/context.ts';
 import { createCallContext, parseCacheControl } from '../core/context.ts';
 import { AuthenticationError, BadRequestError, isAlchemistError } from '../core/errors.ts';
 import type { Identity } from '../core/identity.ts';
-import { bearerToken, tenantForKey } from '../core/identity.ts';
+import { requestCredential, tenantForKey } from '../core/identity.ts';
 import { recordRejectedRequest, trackRequest } from '../telemetry/request.ts';
 import {
   ATTR_GEN_AI_OPERATION_NAME,
@@ -31,7 +31,8 @@ export type AlchemistEnv = { Variables: AlchemistVariables };
 export interface AiContextOptions {
   /**
    * Map a request to its tenant and tier. Return undefined to reject with 401.
-   * @default bearer key → `key-<sha256 prefix>` tenant (or `anonymous`), tier `defaultTier`
+   * @default the request's credential (bearer token, other `Authorization` value, `x-api-key`,
+   * `api-key`) → `key-<sha256 prefix>` tenant (`anonymous` without one), tier `defaultTier`
    */
   identify?: (c: Context) => Identity | undefined | Promise<Identity | undefined>;
   /** Tier for callers the default `identify` sees. @default 'default' */
@@ -58,7 +59,7 @@ export interface AiContextOptions {
 const defaultIdentify =
   (tier: string) =>
   (c: Context): Identity => {
-    const key = bearerToken(requestHeader(c, 'authorization')) ?? requestHeader(c, 'x-api-key');
+    const key = requestCredential((name) => requestHeader(c, name));
     return { tenant: key ? tenantForKey(key) : 'anonymous', tier };
   };
 

@@ -31,6 +31,9 @@ describe('error mapping', () => {
     [new UpstreamError('bad gateway', 500), 502, 'upstream_error', 'bad_upstream_response'],
     [new UpstreamError('provider limited', 429, { retryAfter: 3 }), 429, 'rate_limit_error', 'upstream_429'],
     [new UpstreamError('bad param', 400), 400, 'invalid_request_error', 'upstream_400'],
+    // Regression (issue 13 item 2): the provider refusing the gateway's own key is not the client's 401.
+    [new UpstreamError('key refused', 401), 502, 'upstream_error', 'upstream_auth'],
+    [new UpstreamError('no access', 403), 502, 'upstream_error', 'upstream_auth'],
   ])('%s maps to %i', (error, status, type, code) => {
     const response = toErrorResponse(error);
     expect(response.status).toBe(status);

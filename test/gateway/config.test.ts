@@ -251,6 +251,15 @@ describe('config: errors name the key, the value and what was expected', () => {
     expect(found[0]).toBe('config error: api_keys[0].key = "<redacted>": expected a key of 8+ characters');
   });
 
+  it('never echoes a Redis password or a key-shaped value in an error', () => {
+    // Regression (issue 13 item 7): the bad value was printed as is, password included.
+    expect(problems('', { REDIS_URL: 'http://app:p@ss-REDISPASS-9@cache:6379' })).toEqual([
+      'config error: cache.redis_url = "http://app:***@cache:6379/" (from REDIS_URL): expected a redis:// or rediss:// URL',
+    ]);
+    const found = problems('[providers.x]\ntype = "openai"\napi_key_env = "sk-proj-0123456789abcdef"\n');
+    expect(found.join('\n')).not.toContain('0123456789abcdef');
+  });
+
   it('reports TOML syntax errors with the line, and a missing file', () => {
     expect(problems('[server]\nport = \n')[0]).toMatch(/^config error: config:2 is not valid TOML/);
     expect(() => loadConfig({ path: '/nonexistent/alchemist.toml', env: {} })).toThrow(

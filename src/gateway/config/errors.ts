@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { redactText, redactUrl } from '../../core/redact.ts';
 
 /** A configuration problem found at start. The message names the key, the value and what was expected. */
 export class ConfigError extends Error {
@@ -45,11 +46,16 @@ function valueAt(root: unknown, path: Path): unknown {
   return current;
 }
 
-/** Redacts a value that could be a secret (API keys) before it is printed. */
+/**
+ * A value as a config error prints it, secrets masked: an API key not at all, a URL through
+ * `redactUrl` (a Redis URL carries its password), other text through `redactText`.
+ */
 function show(path: Path, value: unknown): string {
-  if (path.at(-1) === 'key' && typeof value === 'string') return '"<redacted>"';
-  if (typeof value === 'string' && value.length > 120) return JSON.stringify(`${value.slice(0, 117)}...`);
-  return JSON.stringify(value) ?? String(value);
+  if (typeof value !== 'string') return JSON.stringify(value) ?? String(value);
+  const name = String(path.at(-1) ?? '');
+  if (name === 'key') return '"<redacted>"';
+  const safe = /url$/.test(name) ? redactUrl(value) : redactText(value);
+  return JSON.stringify(safe.length > 120 ? `${safe.slice(0, 117)}...` : safe);
 }
 
 function distance(a: string, b: string): number {

@@ -1,4 +1,6 @@
 import { inspect } from 'node:util';
+import { urlSecrets } from '../../core/redact.ts';
+import type { GatewayConfig } from './types.ts';
 
 /**
  * A secret value (API key, admin token) that prints as `[redacted]` in logs, JSON and `util.inspect`,
@@ -21,4 +23,17 @@ export class Secret {
   [inspect.custom](): string {
     return 'Secret([redacted])';
   }
+}
+
+/**
+ * Every secret value a config holds, for `registerSecrets()`: provider keys, client keys, the admin
+ * token and the Redis URL's password.
+ */
+export function secretValues(config: GatewayConfig): string[] {
+  return [
+    ...Object.values(config.providers).map((provider) => provider.apiKey?.reveal()),
+    ...config.apiKeys.map((entry) => entry.key.reveal()),
+    config.admin.token?.reveal(),
+    ...urlSecrets(config.cache.redisUrl),
+  ].filter((value): value is string => value !== undefined);
 }

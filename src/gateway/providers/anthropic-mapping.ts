@@ -1,4 +1,5 @@
 import { BadRequestError, UpstreamError } from '../../core/errors.ts';
+import { redactExcerpt } from '../../core/redact.ts';
 
 /**
  * OpenAI chat ⇄ Anthropic Messages translation.
@@ -184,7 +185,7 @@ export async function* fromAnthropicStream(
         const error = (event.error ?? {}) as Json;
         const status = error.type === 'overloaded_error' ? 529 : error.type === 'rate_limit_error' ? 429 : 0;
         throw new UpstreamError(
-          `Provider '${provider}' failed mid-stream: ${typeof error.message === 'string' ? error.message : 'error event'}`,
+          `Provider '${provider}' failed mid-stream: ${typeof error.message === 'string' ? redactExcerpt(error.message) : 'error event'}`,
           status,
         );
       }

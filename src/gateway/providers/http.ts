@@ -2,6 +2,7 @@ import { context, propagation } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
 import { UpstreamError, UpstreamTimeoutError } from '../../core/errors.ts';
+import { redactExcerpt } from '../../core/redact.ts';
 import { parseSse, type SseEvent } from '../../core/sse.ts';
 
 export interface PoolOptions {
@@ -109,7 +110,10 @@ function providerMessage(text: string): string | undefined {
   return undefined;
 }
 
-/** Turn a non-2xx provider answer into an UpstreamError carrying its status and Retry-After. */
+/**
+ * Turn a non-2xx provider answer into an UpstreamError carrying its status and Retry-After. The
+ * provider's message is kept (scrubbed: providers echo the key they were sent, 300 characters at most).
+ */
 export async function statusError(
   provider: string,
   response: Dispatcher.ResponseData<unknown>,
@@ -123,7 +127,7 @@ export async function statusError(
   const detail = providerMessage(text);
   const retryAfter = parseRetryAfter(response.headers['retry-after']);
   return new UpstreamError(
-    `Provider '${provider}' answered ${response.statusCode}${detail ? `: ${detail.slice(0, 300)}` : ''}`,
+    `Provider '${provider}' answered ${response.statusCode}${detail ? `: ${redactExcerpt(detail)}` : ''}`,
     response.statusCode,
     retryAfter === undefined ? {} : { retryAfter },
   );

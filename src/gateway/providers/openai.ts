@@ -1,5 +1,6 @@
 import type { CallContext } from '../../core/context.ts';
 import { UpstreamError } from '../../core/errors.ts';
+import { redactExcerpt } from '../../core/redact.ts';
 import type { AiResult } from '../../core/result.ts';
 import { jsonResult, streamResult } from '../../core/result.ts';
 import { SSE_DONE } from '../../core/sse.ts';
@@ -28,7 +29,7 @@ async function* openAiChunks(
     if (chunk.error !== undefined) {
       const message = (chunk.error as { message?: unknown }).message;
       throw new UpstreamError(
-        `Provider '${name}' failed mid-stream${typeof message === 'string' ? `: ${message}` : ''}`,
+        `Provider '${name}' failed mid-stream${typeof message === 'string' ? `: ${redactExcerpt(message)}` : ''}`,
         0,
       );
     }
