@@ -12,6 +12,7 @@ import type {
 import { modelRateLimitPolicy, tierRateLimitPolicy } from '../ratelimit/index.ts';
 import type { RedisConnection } from '../redis/connection.ts';
 import { createRedisConnection } from '../redis/connection.ts';
+import { modelLabel } from '../telemetry/labels.ts';
 import { setModelPrice } from '../telemetry/prices.ts';
 import type { GatewayConfig } from './config/types.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
@@ -29,6 +30,8 @@ export interface GatewayPolicies {
 
 /** Build the cache, limiters and breakers from the resolved config. */
 export function createGatewayPolicies(config: GatewayConfig, registry: ProviderRegistry): GatewayPolicies {
+  // Configured models keep their own metric label however many names clients send.
+  modelLabel.reserve(Object.entries(config.models).flatMap(([name, model]) => [name, ...model.fallbacks]));
   for (const [model, entry] of Object.entries(config.models)) {
     if (entry.inputPrice !== undefined || entry.outputPrice !== undefined) {
       setModelPrice(model, { input: entry.inputPrice ?? 0, output: entry.outputPrice ?? 0 });
