@@ -11,10 +11,8 @@ import {
 } from '../telemetry/semconv.ts';
 import { addSpanEvent } from '../telemetry/spans.ts';
 import type { Bulkheads } from './bulkhead.ts';
-import type { BreakerPermit } from './circuit.ts';
 import { resultFailureReasonOf } from './classify.ts';
-import type { BreakerRegistry, Verdict } from './registry.ts';
-import { acquirePermits, settlePermits } from './registry.ts';
+import type { Admission, BreakerRegistry, Verdict } from './registry.ts';
 import { EVENT_BULKHEAD_REJECTED, EVENT_REJECTED, EVENT_TIMEOUT } from './telemetry.ts';
 import type { AttemptTimeouts } from './timeout.ts';
 import { runWithTimeouts } from './timeout.ts';
@@ -54,9 +52,9 @@ export function runAttempt(
     });
 
   const body = async () => {
-    let permits: BreakerPermit[];
+    let admission: Admission;
     try {
-      permits = acquirePermits(settings.breakers.breakersFor(ctx.provider, ctx.model), ctx.span);
+      admission = settings.breakers.admit(ctx.provider, ctx.model, ctx.span);
     } catch (error) {
       if (isCircuitOpenError(error)) {
         addSpanEvent(ctx.span, EVENT_REJECTED, {
@@ -73,11 +71,11 @@ export function runAttempt(
       );
     } catch (error) {
       // A caller who left teaches nothing about the provider.
-      settlePermits(permits, ctx.signal.aborted ? IGNORE : settings.breakers.verdictOf({ error }));
+      admission.settle(ctx.signal.aborted ? IGNORE : settings.breakers.verdictOf({ error }));
       throw error;
     }
-    settlePermits(permits, settings.breakers.verdictOf({ result }));
-    return watchStream(settings, ctx, result, permits);
+    admission.settle(settings.breakers.verdictOf({ result }));
+    return watchStream(settings, ctx, result, admission);
   };
 
   if (settings.bulkheads) {
@@ -96,7 +94,7 @@ function watchStream(
   settings: AttemptSettings,
   ctx: CallContext,
   result: AiResult,
-  permits: readonly BreakerPermit[],
+  admission: Admission,
 ): { value: AiResult; done: Promise<void> } {
   if (result.kind === 'json' || resultFailureReasonOf(result))
     return { value: result, done: Promise.resolve() };
@@ -106,10 +104,7 @@ function watchStream(
     () => {},
     ({ complete, error }) => {
       if (!complete && error !== undefined && !ctx.signal.aborted) {
-        const verdict = settings.breakers.verdictOf({ error });
-        if (verdict.kind === 'failure') {
-          for (const permit of permits) permit.breaker.recordFailure(verdict.reason, ctx.span);
-        }
+        admission.lateFailure(settings.breakers.verdictOf({ error }), ctx.span);
       }
       done.resolve();
     },

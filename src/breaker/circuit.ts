@@ -2,7 +2,7 @@ import type { Span } from '@opentelemetry/api';
 import type { Clock } from '../core/clock.ts';
 import { CircuitOpenError } from '../core/errors.ts';
 import type { FailureReason } from './classify.ts';
-import type { TripStrategy } from './strategies.ts';
+import type { FailureDetail, TripStrategy } from './strategies.ts';
 
 /** The states a breaker can be in; these values go on spans and metrics as they are. */
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -51,8 +51,8 @@ export interface BreakerPermit {
   readonly breaker: CircuitBreaker;
   /** The provider answered (a 4xx caller error counts: the provider is up). */
   success(): void;
-  /** The provider failed in a way that counts. */
-  failure(reason: FailureReason): void;
+  /** The provider failed in a way that counts; `detail` says on which model and whether provider-wide. */
+  failure(reason: FailureReason, detail?: FailureDetail): void;
   /** Nothing learned (the caller left, a local limit said no): frees a half-open probe slot. */
   ignore(): void;
 }
@@ -121,10 +121,10 @@ export class CircuitBreaker {
    * Count a failure found after the call was settled (a stream that broke mid-way). Only a closed
    * breaker counts it; a half-open one is judged by its probe alone.
    */
-  recordFailure(reason: FailureReason, span?: Span): void {
+  recordFailure(reason: FailureReason, span?: Span, detail: FailureDetail = {}): void {
     if (this.#state.state !== 'closed') return;
     this.#lastFailure = reason;
-    if (this.#settings.strategy.failure()) this.#open(reason, span);
+    if (this.#settings.strategy.failure(detail)) this.#open(reason, span);
   }
 
   snapshot(): BreakerSnapshot {
@@ -171,11 +171,18 @@ export class CircuitBreaker {
           this.#settings.strategy.success();
         }
       },
-      failure: (reason) => {
+      failure: (reason, detail = {}) => {
         if (!current()) return;
         this.#lastFailure = reason;
-        if (probe) this.#open(reason, span);
-        else if (this.#settings.strategy.failure()) this.#open(reason, span);
+        const { strategy } = this.#settings;
+        if (!probe) {
+          if (strategy.failure(detail)) this.#open(reason, span);
+        } else if (strategy.probeFailed?.(detail) ?? true) {
+          this.#open(reason, span);
+        } else if (this.#state.state === 'half_open') {
+          // Not enough to reopen (one model's failure on a provider breaker): the next call probes.
+          this.#state.probing = false;
+        }
       },
       ignore: () => {
         if (!current()) return;
@@ -187,6 +194,7 @@ export class CircuitBreaker {
   #open(reason: FailureReason, span: Span | undefined): void {
     const openedAt = this.#settings.clock.now();
     this.#opens++;
+    this.#settings.strategy.opened?.();
     this.#transition(
       { state: 'open', openedAt, halfOpenAt: openedAt + this.#settings.halfOpenAfterMs },
       span,

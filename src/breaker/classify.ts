@@ -25,6 +25,18 @@ const CONNECTION_CODES = new Set([
   'UND_ERR_CLOSED',
 ]);
 
+/**
+ * Codes that mean the provider itself cannot be reached or trusted (nothing was answered for any model):
+ * refused, reset, DNS, routing, connect timeouts and TLS failures. Header and body timeouts are not
+ * here: a slow model is that model's problem.
+ */
+const PROVIDER_LEVEL_CODES = new Set(
+  [...CONNECTION_CODES].filter(
+    (code) => code !== 'UND_ERR_HEADERS_TIMEOUT' && code !== 'UND_ERR_BODY_TIMEOUT',
+  ),
+);
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_)|CERT|^UNABLE_TO_VERIFY|^SELF_SIGNED/;
+
 function record(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
 }
@@ -36,15 +48,31 @@ function reasonForStatus(status: number): FailureReason | undefined {
 }
 
 /** Walk an error and its `cause` chain (fetch wraps socket errors in `TypeError('fetch failed')`). */
-function connectionCodeOf(error: unknown): boolean {
+function someCodeIn(error: unknown, matches: (code: string) => boolean): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current !== undefined; depth++) {
     const fields = record(current);
     if (!fields) return false;
-    if (typeof fields.code === 'string' && CONNECTION_CODES.has(fields.code)) return true;
+    if (typeof fields.code === 'string' && matches(fields.code)) return true;
     current = fields.cause;
   }
   return false;
+}
+
+function connectionCodeOf(error: unknown): boolean {
+  return someCodeIn(error, (code) => CONNECTION_CODES.has(code));
+}
+
+/**
+ * A failure of the provider as a whole rather than of one model: the connection was refused or reset,
+ * DNS or routing failed, TLS failed (a code in the error's `cause` chain, as undici and fetch report
+ * them), or an SDK's `APIConnectionError`. These count toward opening the provider-wide breaker at
+ * once; a model's 5xx or timeout does only when failures span several models.
+ */
+export function isProviderLevelFailure(error: unknown): boolean {
+  if (isUpstreamTimeoutError(error)) return false;
+  if (record(error)?.name === 'APIConnectionError') return true;
+  return someCodeIn(error, (code) => PROVIDER_LEVEL_CODES.has(code) || TLS_CODE.test(code));
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   CircuitOpenError,
   isCircuitOpenError,
   isOverloadedError,
+  isRateLimitedError,
   UpstreamTimeoutError,
 } from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
@@ -34,7 +35,11 @@ export interface ResilienceOptions extends BreakerRegistryOptions {
   retryBaseDelayMs?: number;
   /** Backoff cap, ms. @default 8000 */
   retryMaxDelayMs?: number;
-  /** The longest provider `Retry-After` we wait for; a longer one ends the retries. @default 30000 */
+  /**
+   * The longest provider `Retry-After` we wait for; a longer one ends the retries. The wait is never
+   * shorter than Retry-After, plus a full-jitter backoff draw so that callers told the same Retry-After
+   * do not all come back at once. @default 30000
+   */
   maxRetryAfterMs?: number;
   /** Budget for the whole call (attempts, backoff and fallbacks until a result is returned), ms. @default 120000 */
   deadlineMs?: number;
@@ -58,7 +63,7 @@ export interface ResilienceOptions extends BreakerRegistryOptions {
   perAttempt?: readonly Policy<AiResult>[];
   /** Waits between retries; rejects with the signal's reason on abort. @default core `sleep` (setTimeout) */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  /** Random source in [0, 1) for the backoff jitter. @default Math.random */
+  /** Random source in [0, 1) for the backoff jitter (also spreads waits after a Retry-After). @default Math.random */
   random?: () => number;
 }
 
@@ -92,6 +97,8 @@ const REGISTRY_FIELDS = [
   'samplingWindowMs',
   'minimumCalls',
   'halfOpenAfterMs',
+  'providerMinModels',
+  'models',
   'tripOn429',
   'maxBreakers',
 ] as const satisfies readonly (keyof BreakerRegistryOptions)[];
@@ -163,14 +170,16 @@ export function createResilience(options: ResilienceOptions = {}): Resilience {
     clock,
   };
 
-  /** When to retry, or undefined to stop: backoff with full jitter, or the provider's Retry-After. */
+  /** When to retry, or undefined to stop: backoff with full jitter, after the provider's Retry-After if any. */
   const retryDelay = (retry: number, outcome: Failed) => {
+    const jitterMs = fullJitterDelay(retry, baseDelayMs, maxDelayMs, random);
     const retryAfterMs = retryAfterMsOf(outcome.result ?? outcome.error);
-    if (retryAfterMs === undefined)
-      return { delayMs: fullJitterDelay(retry, baseDelayMs, maxDelayMs, random) };
+    if (retryAfterMs === undefined) return { delayMs: jitterMs };
     // Retrying sooner than the provider asked would only be refused again: past the cap, give up
-    // (a fallback may answer, or the client gets the provider's Retry-After).
-    return retryAfterMs > maxRetryAfterMs ? undefined : { delayMs: retryAfterMs, retryAfterMs };
+    // (a fallback may answer, or the client gets the provider's Retry-After). Never sooner, and
+    // jittered after it: every caller told "Retry-After: 1" coming back in the same millisecond is
+    // the next burst of 429s.
+    return retryAfterMs > maxRetryAfterMs ? undefined : { delayMs: retryAfterMs + jitterMs, retryAfterMs };
   };
 
   const withRetries = async (
@@ -259,10 +268,16 @@ function fallbackLookup(
   return (model) => (Object.hasOwn(fallbacks, model) ? fallbacks[model] : undefined);
 }
 
-/** A fallback helps when the provider or model is down, overloaded or out of capacity; not on a 4xx. */
+/**
+ * A fallback helps when the provider or model is down, overloaded or out of capacity (an outbound
+ * limiter inside this policy saying the model is rate limited); not on a 4xx.
+ */
 function canFallBack(outcome: Failed): boolean {
   return (
-    outcome.reason !== undefined || isCircuitOpenError(outcome.error) || isOverloadedError(outcome.error)
+    outcome.reason !== undefined ||
+    isCircuitOpenError(outcome.error) ||
+    isOverloadedError(outcome.error) ||
+    isRateLimitedError(outcome.error)
   );
 }
 
@@ -270,6 +285,7 @@ function fallbackReason(outcome: Failed | undefined): string {
   if (outcome?.reason) return outcome.reason;
   if (isCircuitOpenError(outcome?.error)) return 'circuit_open';
   if (isOverloadedError(outcome?.error)) return 'overloaded';
+  if (isRateLimitedError(outcome?.error)) return 'rate_limited';
   return 'unknown';
 }
 
@@ -310,6 +326,7 @@ export interface BreakerConfig {
   half_open_after?: number;
   timeout?: number;
   max_retries?: number;
+  provider_min_models?: number;
 }
 
 /**
@@ -332,6 +349,9 @@ export function resilienceOptionsFromConfig(config: BreakerConfig = {}): Resilie
   if (config.timeout !== undefined) options.timeoutMs = seconds('timeout', config.timeout);
   if (config.max_retries !== undefined) {
     options.maxRetries = integerAtLeast(owner, 'max_retries', config.max_retries, 0);
+  }
+  if (config.provider_min_models !== undefined) {
+    options.providerMinModels = integerAtLeast(owner, 'provider_min_models', config.provider_min_models, 1);
   }
   return options;
 }

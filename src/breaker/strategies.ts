@@ -9,11 +9,23 @@ export interface FailureCounts {
   readonly calls: number;
 }
 
+/** Where a counted failure happened, for strategies that look at more than counts. */
+export interface FailureDetail {
+  /** The model's breaker key (`gpt-4o`, or `_OTHER` for models without their own breaker). */
+  readonly model?: string;
+  /** Connection refused/reset, DNS or TLS: the provider as a whole failed, not one model. */
+  readonly providerLevel?: boolean;
+}
+
 /** Decides when a closed breaker opens. Fed only while the breaker is closed. */
 export interface TripStrategy {
   success(): void;
   /** Record a failure; true when the breaker must open. */
-  failure(): boolean;
+  failure(detail: FailureDetail): boolean;
+  /** A half-open probe failed: true when the breaker must reopen. @default always */
+  probeFailed?(detail: FailureDetail): boolean;
+  /** The breaker opened (what led to it is spent). */
+  opened?(): void;
   /** Forget everything (on closing after a successful probe). */
   reset(): void;
   counts(): FailureCounts;
@@ -97,5 +109,63 @@ export function samplingStrategy(settings: SamplingSettings, clock: Clock): Trip
       }
     },
     counts,
+  };
+}
+
+export interface SpanSettings {
+  /** Distinct failing models at which failures are the provider's (read at each failure). */
+  readonly minModels: () => number;
+  /** Sampling mode: how long a model's failure counts. Consecutive mode (undefined): until a success. */
+  readonly windowMs: number | undefined;
+  readonly clock: Clock;
+}
+
+const PROVIDER_LEVEL = Symbol('provider-level');
+
+/**
+ * The provider-wide breaker's strategy: `inner` counts every failure of the provider's models, but the
+ * breaker opens only when the counted failures also span the provider: a provider-level failure
+ * (connection, DNS, TLS) among them, or `minModels()` distinct failing models. One bad model (or one
+ * tenant's hanging requests to it) thus opens that model's breaker and never blocks its siblings.
+ * A failed half-open probe reopens it on the same condition, counted afresh since it opened.
+ */
+export function spanningStrategy(inner: TripStrategy, settings: SpanSettings): TripStrategy {
+  // Failing model (breaker key, bounded by the registry) → when it last failed, oldest first.
+  const failing = new Map<string | typeof PROVIDER_LEVEL, number>();
+  const note = (detail: FailureDetail) => {
+    const key = detail.providerLevel ? PROVIDER_LEVEL : (detail.model ?? '');
+    failing.delete(key);
+    failing.set(key, settings.clock.now());
+  };
+  const spanned = () => {
+    if (settings.windowMs !== undefined) {
+      const expired = settings.clock.now() - settings.windowMs;
+      for (const [key, at] of failing) {
+        if (at > expired) break;
+        failing.delete(key);
+      }
+    }
+    return failing.has(PROVIDER_LEVEL) || failing.size >= settings.minModels();
+  };
+  return {
+    success() {
+      inner.success();
+      if (settings.windowMs === undefined) failing.clear();
+    },
+    failure(detail) {
+      const trips = inner.failure(detail);
+      note(detail);
+      return trips && spanned();
+    },
+    probeFailed(detail) {
+      note(detail);
+      return spanned();
+    },
+    opened: () => failing.clear(),
+    reset() {
+      inner.reset();
+      failing.clear();
+    },
+    counts: () => inner.counts(),
   };
 }

@@ -54,10 +54,14 @@ export class AlchemistError extends Error {
     return { error: { message: redactText(this.message), type: this.type, code: this.code } };
   }
 
-  /** Response headers, with `Retry-After` when known (RFC 9110 §10.2.3, delay-seconds). */
+  /**
+   * Response headers, with `Retry-After` (RFC 9110 §10.2.3, delay-seconds) when known, and 1 s on a
+   * 429 or 503 that came without one (a provider 429 without the header): clients always get one.
+   */
   responseHeaders(): Record<string, string> {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...this.headers };
     if (this.retryAfter !== undefined) headers['retry-after'] = String(this.retryAfter);
+    else if (this.status === 429 || this.status === 503) headers['retry-after'] = '1';
     return headers;
   }
 

@@ -130,6 +130,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
           otlpEndpoint: config.telemetry.otlpEndpoint,
           metricReaders: [reader],
         });
+        // The breakers of configured models exist from the start: give them their series now.
+        policies.resilience.breakers.recordStates();
       }
       const { host, port } = config.server;
       const listening = serve({

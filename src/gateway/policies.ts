@@ -1,3 +1,4 @@
+import { OTHER_MODELS } from '../breaker/registry.ts';
 import type { Resilience } from '../breaker/resilience.ts';
 import { createResilience } from '../breaker/resilience.ts';
 import type { CachePolicy } from '../cache/policy.ts';
@@ -11,6 +12,7 @@ import type {
 import { modelRateLimitPolicy, tierRateLimitPolicy } from '../ratelimit/index.ts';
 import type { RedisConnection } from '../redis/connection.ts';
 import { createRedisConnection } from '../redis/connection.ts';
+import { modelLabel } from '../telemetry/labels.ts';
 import { setModelPrice } from '../telemetry/prices.ts';
 import type { GatewayConfig } from './config/types.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
@@ -28,6 +30,8 @@ export interface GatewayPolicies {
 
 /** Build the cache, limiters and breakers from the resolved config. */
 export function createGatewayPolicies(config: GatewayConfig, registry: ProviderRegistry): GatewayPolicies {
+  // Configured models keep their own metric label however many names clients send.
+  modelLabel.reserve(Object.entries(config.models).flatMap(([name, model]) => [name, ...model.fallbacks]));
   for (const [model, entry] of Object.entries(config.models)) {
     if (entry.inputPrice !== undefined || entry.outputPrice !== undefined) {
       setModelPrice(model, { input: entry.inputPrice ?? 0, output: entry.outputPrice ?? 0 });
@@ -62,7 +66,8 @@ export function createGatewayPolicies(config: GatewayConfig, registry: ProviderR
       ...(model.tokensPerMinute !== undefined ? { tokensPerMinute: model.tokensPerMinute } : {}),
       ...(model.maxConcurrent !== undefined ? { maxConcurrent: model.maxConcurrent } : {}),
     };
-    if (Object.keys(limits).length > 0) models[name] = limits;
+    // Every configured model gets a gate, limits or not, so a provider 429 pauses it (Retry-After).
+    models[name] = limits;
     if (model.fallbacks.length > 0) fallbacks[name] = model.fallbacks;
   }
   const modelLimit = modelRateLimitPolicy({
@@ -73,6 +78,8 @@ export function createGatewayPolicies(config: GatewayConfig, registry: ProviderR
 
   const resilience = createResilience({
     failureThreshold: config.breaker.failureThreshold,
+    providerMinModels: config.breaker.providerMinModels,
+    models: breakerModels(config, registry),
     halfOpenAfterMs: config.breaker.halfOpenAfterSeconds * 1000,
     timeoutMs: config.breaker.timeoutSeconds * 1000,
     maxRetries: config.breaker.maxRetries,
@@ -93,4 +100,23 @@ export function createGatewayPolicies(config: GatewayConfig, registry: ProviderR
       await redis?.close();
     },
   };
+}
+
+/**
+ * Which models get their own breaker, by provider: the configured models and the fallbacks they name.
+ * Every other model name (chosen by clients) shares its provider's `_OTHER` breaker, created up front
+ * for the providers that serve unlisted models, so request-chosen names never create state.
+ */
+function breakerModels(config: GatewayConfig, registry: ProviderRegistry): Record<string, string[]> {
+  const byProvider: Record<string, string[]> = {};
+  const add = (provider: string, model: string) => {
+    const list = byProvider[provider] ?? [];
+    if (!list.includes(model)) list.push(model);
+    byProvider[provider] = list;
+  };
+  for (const [name, model] of Object.entries(config.models)) {
+    for (const listed of [name, ...model.fallbacks]) add(registry.resolve(listed), listed);
+  }
+  for (const provider of registry.catchAll) add(provider, OTHER_MODELS);
+  return byProvider;
 }

@@ -41,6 +41,7 @@ export class ModelGate {
   readonly #tokens: SlidingLog | undefined;
   #inFlight = 0;
   #pausedUntil = 0;
+  #upstream429s = 0;
   #queue: Waiter[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = 0;
@@ -196,6 +197,22 @@ export class ModelGate {
 
   get pausedUntil(): number {
     return this.#pausedUntil;
+  }
+
+  /** Whether any limit is set (a gate without one only holds upstream pauses). */
+  get limited(): boolean {
+    const { requestsPerMinute, tokensPerMinute, maxConcurrent } = this.limits;
+    return requestsPerMinute !== undefined || tokensPerMinute !== undefined || maxConcurrent !== undefined;
+  }
+
+  /** Provider 429s in a row, since the provider last admitted a call of this model. */
+  get upstream429s(): number {
+    return this.#upstream429s;
+  }
+
+  /** Note what the provider said to a call: 429 (out of capacity), or an admitted answer. */
+  noteUpstream(rateLimited: boolean): void {
+    this.#upstream429s = rateLimited ? this.#upstream429s + 1 : 0;
   }
 
   #remove(waiter: Waiter): void {

@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Policy } from '../core/compose.ts';
 import type { CallContext } from '../core/context.ts';
-import { isOverloadedError } from '../core/errors.ts';
+import { isOverloadedError, isUpstreamError, RateLimitedError } from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
 import { getInstruments } from '../telemetry/instruments.ts';
 import { modelLabel, tierLabel } from '../telemetry/labels.ts';
@@ -63,6 +63,12 @@ export interface ModelRateLimitOptions {
   defaultOutputTokens?: number;
   /** Pause after a provider 429 or exhausted headers that give no reset time. @default 1000 */
   defaultPauseMs?: number;
+  /**
+   * Provider 429s in a row for a model after which calls arriving while it is paused are answered at
+   * once with a 429 (`rate_limited_model`, Retry-After = the rest of the pause) instead of queueing
+   * behind a provider that keeps refusing. An admitted answer resets the count. @default 3
+   */
+  rejectAfter429s?: number;
   /** Time source (windows, pauses; timers follow it). @default Date.now */
   clock?: Clock;
   /** Where decisions are recorded. @default the global MeterProvider */
@@ -146,6 +152,10 @@ export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateL
     'ModelRateLimitOptions.defaultPauseMs',
     options.defaultPauseMs ?? 1000,
   );
+  const rejectAfter429s = positiveInteger(
+    'ModelRateLimitOptions.rejectAfter429s',
+    options.rejectAfter429s ?? 3,
+  );
   const clock = options.clock ?? systemClock;
   const { meterProvider } = options;
   const gates = new Map<string, ModelGate>();
@@ -169,6 +179,8 @@ export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateL
     result: 'allowed' | 'queued' | 'rejected',
     waitedMs: number,
   ) => {
+    // A gate without limits only holds provider pauses: passing it is not a decision worth a series.
+    if (result === 'allowed' && !gate.limited) return;
     try {
       const instruments = getInstruments(meterProvider);
       const model = modelLabel.get(ctx.model);
@@ -223,6 +235,16 @@ export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateL
     async execute(ctx, next) {
       const gate = gates.get(ctx.model);
       if (!gate) return next(ctx);
+      const pausedMs = gate.pausedUntil - clock.now();
+      if (gate.upstream429s >= rejectAfter429s && pausedMs > 0) {
+        // A 429 storm: the provider refused the last calls; queueing more behind it only adds latency.
+        record(ctx, gate, 'rejected', 0);
+        throw new RateLimitedError(
+          `The provider rate limited model '${ctx.model}' (${gate.upstream429s} 429s in a row); retry after its pause`,
+          'model',
+          { retryAfter: pausedMs / 1000 },
+        );
+      }
       if (gate.limits.tokensPerMinute !== undefined && !tokenizerLoaded()) await loadTokenizer();
       const estimate =
         gate.limits.tokensPerMinute === undefined
@@ -249,10 +271,17 @@ export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateL
               ? actualTokens(outcome.usage, estimate, outcome.outputText)
               : 0;
         gate.release(permit, actual);
-        if (outcome.error !== undefined)
-          pause(ctx, gate, pauseFromError(outcome.error, defaultPauseMs), 'upstream_429');
-        if (outcome.result)
+        if (outcome.error !== undefined) {
+          const pauseMs = pauseFromError(outcome.error, defaultPauseMs);
+          if (pauseMs !== undefined) gate.noteUpstream(true);
+          else if (isUpstreamError(outcome.error) && outcome.error.upstreamStatus > 0)
+            gate.noteUpstream(false);
+          pause(ctx, gate, pauseMs, 'upstream_429');
+        }
+        if (outcome.result) {
+          gate.noteUpstream(outcome.result.status === 429);
           pause(ctx, gate, pauseFromResult(outcome.result, clock.now(), defaultPauseMs), 'upstream_headers');
+        }
       });
     },
   };

@@ -7,11 +7,23 @@ export const OTHER_LABEL = '_OTHER';
  */
 export class BoundedLabel {
   readonly #seen = new Set<string>();
-  readonly #limit: number;
+  #limit: number;
 
   constructor(limit = 64, known: Iterable<string> = []) {
     this.#limit = limit;
     for (const value of known) this.#seen.add(value);
+  }
+
+  /**
+   * Always pass these values (configured models), even after request-supplied values filled the
+   * bound: a flood of junk names must not turn a configured model into `_OTHER`.
+   */
+  reserve(values: Iterable<string>): void {
+    for (const value of values) {
+      if (this.#seen.has(value)) continue;
+      this.#seen.add(value);
+      this.#limit++;
+    }
   }
 
   get(value: string): string {

@@ -66,14 +66,16 @@ describe('consecutive breaker', () => {
     expect(resilience.breakers.get('openai/gpt-4o')?.state).toBe('open');
   });
 
-  it('counts provider 429s by default, and not when tripOn429 is false', async () => {
-    const tripping = setup({ failureThreshold: 2 });
-    await failTimes(tripping.run, fakeUpstream(rateLimited()).next, 2);
-    expect(tripping.resilience.breakers.get('openai')?.state).toBe('open');
-
-    const lenient = setup({ failureThreshold: 2, tripOn429: false });
+  it('never counts provider 429s by default (capacity, not ill health); tripOn429 opts in', async () => {
+    // Issue 13 item 3: five 429s on one model used to open the breakers (503 for everyone).
+    const lenient = setup({ failureThreshold: 2 });
     await failTimes(lenient.run, fakeUpstream(rateLimited()).next, 4);
     expect(lenient.resilience.breakers.get('openai')?.state).toBe('closed');
+    expect(lenient.resilience.breakers.get('openai/gpt-4o')?.state).toBe('closed');
+
+    const tripping = setup({ failureThreshold: 2, tripOn429: true });
+    await failTimes(tripping.run, fakeUpstream(rateLimited()).next, 2);
+    expect(tripping.resilience.breakers.get('openai')?.state).toBe('open');
   });
 
   it('CircuitOpenError says how long until half-open', async () => {
@@ -231,11 +233,14 @@ describe('registry', () => {
     ]);
   });
 
-  it('caps the number of breakers; past it a model is guarded by its provider breaker', () => {
+  it("caps the number of breakers; past it new models share the provider's _OTHER breaker", () => {
     const breakers = createBreakerRegistry({ maxBreakers: 3 });
     expect(breakers.breakersFor('openai', 'a').map((b) => b.name)).toEqual(['openai', 'openai/a']);
     expect(breakers.breakersFor('openai', 'b').map((b) => b.name)).toEqual(['openai', 'openai/b']);
-    expect(breakers.breakersFor('openai', 'c').map((b) => b.name)).toEqual(['openai']);
+    // Issue 13 item 9: past the cap a model used to get no model breaker at all.
+    expect(breakers.breakersFor('openai', 'c').map((b) => b.name)).toEqual(['openai', 'openai/_OTHER']);
+    expect(breakers.breakersFor('openai', 'd').map((b) => b.name)).toEqual(['openai', 'openai/_OTHER']);
+    expect(breakers.snapshot()).toHaveLength(4);
   });
 
   it('notifies state-change listeners', async () => {

@@ -17,6 +17,18 @@ import {
   stream,
 } from './fakes.ts';
 
+/** A seeded random source in [0, 1) (mulberry32), so jitter is checked by value, not by wall time. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 function setup(options: ResilienceOptions = {}) {
   const sleeper = fakeSleeper();
   const resilience = createResilience({
@@ -70,8 +82,8 @@ describe('retries', () => {
     expect(fullJitterDelay(1, 100, 1_000, () => 7)).toBe(100); // a bad random source cannot stretch it
   });
 
-  it("honours the provider's Retry-After instead of the backoff", async () => {
-    const { sleeper, resilience } = setup({ maxRetries: 2 });
+  it("honours the provider's Retry-After instead of the backoff (a zero jitter draw waits exactly it)", async () => {
+    const { sleeper, resilience } = setup({ maxRetries: 2, random: () => 0 });
     const upstream = fakeUpstream(rateLimited(3), ok());
     await resilience.execute(context(), upstream.next);
     expect(sleeper.delays).toEqual([3_000]);
@@ -79,7 +91,7 @@ describe('retries', () => {
   });
 
   it('reads Retry-After from a returned result and from an SDK error', async () => {
-    const { sleeper, resilience } = setup({ maxRetries: 2 });
+    const { sleeper, resilience } = setup({ maxRetries: 2, random: () => 0 });
     const sdkError = Object.assign(new Error('Rate limit'), {
       status: 429,
       headers: { 'retry-after-ms': '1500' },
@@ -87,6 +99,25 @@ describe('retries', () => {
     const upstream = fakeUpstream(jsonResult({ error: {} }, 503, { 'retry-after': '2' }), sdkError, ok());
     await resilience.execute(context(), upstream.next);
     expect(sleeper.delays).toEqual([2_000, 1_500]);
+  });
+
+  it('spreads callers told the same Retry-After: never sooner, then jittered (issue 13 item 10)', async () => {
+    // Four concurrent callers all get "429, Retry-After: 1". They used to come back within 1 ms.
+    const draws = seeded(10);
+    const expected = seeded(10);
+    const { sleeper, resilience } = setup({ maxRetries: 1, retryBaseDelayMs: 500, random: draws });
+    const callers = Array.from({ length: 4 }, () =>
+      resilience.execute(context(), fakeUpstream(rateLimited(1), ok()).next),
+    );
+    await expect(Promise.all(callers)).resolves.toHaveLength(4);
+    // Retry-After plus a full-jitter draw of the first backoff step, [0, 500) ms.
+    expect(sleeper.delays).toEqual(Array.from({ length: 4 }, () => 1_000 + 500 * expected()));
+    for (const delay of sleeper.delays) {
+      expect(delay).toBeGreaterThanOrEqual(1_000);
+      expect(delay).toBeLessThan(1_500);
+    }
+    expect(new Set(sleeper.delays).size).toBe(4);
+    expect(Math.max(...sleeper.delays) - Math.min(...sleeper.delays)).toBeGreaterThan(100);
   });
 
   it('gives up when Retry-After is longer than maxRetryAfterMs, keeping it for the client', async () => {

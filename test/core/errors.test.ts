@@ -46,6 +46,18 @@ describe('error mapping', () => {
     expect(toErrorResponse(error).headers).toMatchObject({ 'retry-after': '3', RateLimit: 'x' });
   });
 
+  it('puts Retry-After on every 429 and 503, 1 s when none is known (a provider 429 without one)', () => {
+    expect(new UpstreamError('Provider answered 429', 429).responseHeaders()['retry-after']).toBe('1');
+    expect(new OverloadedError('queue full').responseHeaders()['retry-after']).toBe('1');
+    expect(
+      new UpstreamError('Provider answered 429', 429, { retryAfter: 7 }).responseHeaders(),
+    ).toMatchObject({
+      'retry-after': '7',
+    });
+    expect(new BadRequestError('bad').responseHeaders()['retry-after']).toBeUndefined();
+    expect(new UpstreamError('Provider answered 500', 500).responseHeaders()['retry-after']).toBeUndefined();
+  });
+
   it('renders itself for Hono through getResponse()', async () => {
     const response = new CircuitOpenError('openai', { retryAfter: 5 }).getResponse();
     expect(response.status).toBe(503);

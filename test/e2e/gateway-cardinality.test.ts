@@ -4,7 +4,7 @@ import { type GatewayProcess, startGateway } from '../helpers/gateway.ts';
 import { gatewayConfig } from './harness/config.ts';
 import { chat, chatBody } from './harness/http.ts';
 import { mapConcurrent } from './harness/load.ts';
-import { labelValues, parsePrometheus, seriesCount } from './harness/prometheus.ts';
+import { labelValues, parsePrometheus, seriesCount, sumOf } from './harness/prometheus.ts';
 
 // Distinct callers against a real gateway without configured keys (tenant = hash of the bearer key):
 // the series in its /metrics do not grow with callers, and no caller's identical prompt is a cache hit
@@ -51,5 +51,30 @@ describe(`metric series with ${CALLERS} distinct callers on a gateway`, () => {
     const labels = JSON.stringify(after.map((sample) => sample.labels));
     expect(labels).not.toMatch(/sk-distinct-caller|key-[0-9a-f]{16}/);
     expect(labelValues(after, 'alchemist_tenant').size).toBe(0);
+  });
+
+  it('300 junk model names create no breaker and no breaker series; configured models have theirs from the start', async () => {
+    // Issue 13 item 9: every client-chosen model name used to create a breaker (3 series each), up
+    // to 256, after which configured models got none.
+    const breakerSeries = async () =>
+      parsePrometheus(await gateway.metrics()).filter(
+        (sample) => sample.name === 'alchemist_circuit_breaker_state',
+      );
+    const expected = ['sim', 'sim/_OTHER', 'sim/gpt-4o', 'sim/gpt-4o-mini'];
+    const before = await breakerSeries();
+    expect([...labelValues(before, 'alchemist_circuit_breaker_name')].sort()).toEqual(expected);
+    const replies = await mapConcurrent([...Array(300).keys()], 24, (i) =>
+      chat(gateway.url, chatBody(`junk ${i}`, { model: `junk-model-${i}` }), { key: 'sk-junk-models-0001' }),
+    );
+    expect(replies.filter((reply) => reply.status !== 200).map((reply) => reply.status)).toEqual([]);
+    const after = await breakerSeries();
+    expect(after).toHaveLength(expected.length * 3);
+    expect([...labelValues(after, 'alchemist_circuit_breaker_name')].sort()).toEqual(expected);
+    expect(
+      sumOf(after, 'alchemist_circuit_breaker_state', {
+        alchemist_circuit_breaker_name: 'sim/gpt-4o-mini',
+        alchemist_circuit_breaker_state: 'closed',
+      }),
+    ).toBe(1);
   });
 });

@@ -102,6 +102,7 @@ failure_threshold = 4
 half_open_after = 15
 timeout = 20
 max_retries = 1
+provider_min_models = 3
 `,
       { LOCAL_KEY: 'sk-local-1', CLAUDE_KEY: 'sk-claude-2' },
     );
@@ -140,6 +141,7 @@ max_retries = 1
       halfOpenAfterSeconds: 15,
       timeoutSeconds: 20,
       maxRetries: 1,
+      providerMinModels: 3,
     });
     expect(config.simulator.enabled).toBe(false);
     expect(Object.isFrozen(config.server)).toBe(true);
@@ -195,6 +197,12 @@ describe('config: errors name the key, the value and what was expected', () => {
   it('rejects a negative tier limit', () => {
     expect(problems('[tiers.free]\nrequests_per_minute = -5\n')).toEqual([
       'config error: tiers.free.requests_per_minute = -5: expected a positive integer',
+    ]);
+  });
+
+  it('rejects a [breaker] provider_min_models below 1', () => {
+    expect(problems('[breaker]\nprovider_min_models = 0\n')).toEqual([
+      'config error: breaker.provider_min_models = 0: expected a positive integer',
     ]);
   });
 

@@ -154,6 +154,35 @@ describe('modelRateLimitPolicy', () => {
     expect(up.calls[1]! - start).toBe(5000);
   });
 
+  it('answers a 429 storm at once: after rejectAfter429s 429s in a row, calls during the pause get 429', async () => {
+    // Issue 13 item 3: a provider 429 is capacity, handled here (not by the breakers); queueing every
+    // caller behind a provider that keeps refusing only holds connections open.
+    const policy = modelRateLimitPolicy({ models: { stormy: {} }, rejectAfter429s: 2 });
+    const limited = upstream(() => {
+      throw new UpstreamError('slow down', 429, { retryAfter: 4 });
+    });
+    await expect(policy.execute(ctxFor({ model: 'stormy' }), limited.call)).rejects.toThrow('slow down');
+    const second = policy.execute(ctxFor({ model: 'stormy' }), limited.call).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(4_000); // one 429 in a row: the next call waits out the pause
+    expect(await second).toMatchObject({ status: 429, upstreamStatus: 429 });
+    await vi.advanceTimersByTimeAsync(1_000);
+    const rejected = await policy.execute(ctxFor({ model: 'stormy' }), limited.call).catch((e: unknown) => e);
+    expect(rejected).toMatchObject({ status: 429, code: 'rate_limited_model', retryAfter: 3 });
+    expect(limited.calls).toHaveLength(2);
+    expect(
+      await telemetry.sum('alchemist.ratelimit.requests', {
+        'alchemist.ratelimit.result': 'rejected',
+        'gen_ai.request.model': 'stormy',
+      }),
+    ).toBe(1);
+    // Once the pause is over the provider is asked again; an admitted answer ends the storm.
+    await vi.advanceTimersByTimeAsync(3_000);
+    await expect(policy.execute(ctxFor({ model: 'stormy' }), upstream().call)).resolves.toMatchObject({
+      status: 200,
+    });
+    expect(policy.state().stormy).toMatchObject({ inFlight: 0, queued: 0 });
+  });
+
   it('pauses the queue when the provider says no requests remain until the reset', async () => {
     const policy = modelRateLimitPolicy({ models: { m: { requestsPerMinute: 100 } } });
     let headers: Record<string, string> = {

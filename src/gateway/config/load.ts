@@ -187,6 +187,7 @@ export function resolveConfig(input: unknown, env: Env = process.env, source?: s
       halfOpenAfterSeconds: file.breaker?.half_open_after ?? 30,
       timeoutSeconds: file.breaker?.timeout ?? 60,
       maxRetries: file.breaker?.max_retries ?? 2,
+      providerMinModels: file.breaker?.provider_min_models ?? 2,
     },
     admin: { token: adminToken === undefined ? undefined : new Secret(adminToken) },
     telemetry: {

@@ -131,6 +131,8 @@ export const breakerSchema = z.strictObject({
   /** Seconds an upstream attempt may take. */
   timeout: positiveNumber.optional(),
   max_retries: nonNegativeInt.optional(),
+  /** Distinct failing models (all, for a provider with fewer) before a provider-wide breaker may open. */
+  provider_min_models: positiveInt.optional(),
 });
 
 export const telemetrySchema = z.strictObject({

@@ -68,6 +68,8 @@ export interface GatewayConfig {
     readonly halfOpenAfterSeconds: number;
     readonly timeoutSeconds: number;
     readonly maxRetries: number;
+    /** Failing models that make failures the provider's (opening its provider-wide breaker). */
+    readonly providerMinModels: number;
   };
   readonly admin: { readonly token: Secret | undefined };
   readonly telemetry: {

@@ -8,6 +8,8 @@ export interface ProviderRegistry {
   readonly providers: ReadonlyMap<string, Provider>;
   /** Provider name for a model: `[ai_models.<m>] provider`, else by family (claude-* → an Anthropic provider), else `openai`. */
   resolve(model: string): string;
+  /** Providers that serve models not listed in `[ai_models]`: the default one, and the Anthropic provider for claude-* names. */
+  readonly catchAll: readonly string[];
   get(name: string): Provider | undefined;
   close(): Promise<void>;
 }
@@ -43,6 +45,7 @@ export function createProviderRegistry(config: GatewayConfig, simulatorUrl?: str
   const fallback = openai ?? [...providers.keys()][0] ?? 'openai';
   return {
     providers,
+    catchAll: [...new Set([fallback, ...(anthropic ? [anthropic] : [])])],
     resolve(model) {
       const configured = config.models[model]?.provider;
       if (configured) return configured;
