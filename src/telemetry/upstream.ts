@@ -7,6 +7,7 @@ import { isSuccess, observeStream, responseModelOf, usageOf } from '../core/resu
 import { captureMessageContent } from './content.ts';
 import { getInstruments } from './instruments.ts';
 import { modelLabel, providerLabel, tierLabel } from './labels.ts';
+import { inputMessages, outputMessages } from './messages.ts';
 import { costOf } from './prices.ts';
 import {
   ATTR_ERROR_TYPE,
@@ -150,7 +151,7 @@ function startClientSpan(ctx: CallContext, options: UpstreamTelemetryOptions): S
   if (typeof temperature === 'number') attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = temperature;
   if (typeof top_p === 'number') attributes[ATTR_GEN_AI_REQUEST_TOP_P] = top_p;
   if (captureMessageContent() && ctx.request.messages !== undefined) {
-    attributes[ATTR_GEN_AI_INPUT_MESSAGES] = JSON.stringify(ctx.request.messages);
+    attributes[ATTR_GEN_AI_INPUT_MESSAGES] = JSON.stringify(inputMessages(ctx.request.messages));
   }
   const parent = trace.setSpan(context.active(), ctx.span);
   return getTracer(options.tracerProvider).startSpan(
@@ -233,7 +234,9 @@ function finish(
     }
     if (captureMessageContent() && outcome.output && span.isRecording()) {
       const choices = (outcome.output as Record<string, unknown>).choices;
-      if (Array.isArray(choices)) span.setAttribute(ATTR_GEN_AI_OUTPUT_MESSAGES, JSON.stringify(choices));
+      if (Array.isArray(choices)) {
+        span.setAttribute(ATTR_GEN_AI_OUTPUT_MESSAGES, JSON.stringify(outputMessages(choices)));
+      }
     }
   } catch {
     // Telemetry never breaks the call.

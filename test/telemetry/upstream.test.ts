@@ -1,7 +1,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createCallContext } from '../../src/core/context.ts';
-import { streamResult } from '../../src/core/result.ts';
+import { jsonResult, streamResult } from '../../src/core/result.ts';
 import { traceUpstreamCall } from '../../src/telemetry/upstream.ts';
 import { useTestTelemetry } from '../helpers/telemetry.ts';
 
@@ -76,5 +76,69 @@ describe('the CLIENT span and metrics of a streamed upstream call', () => {
       .filter((span) => span.kind === SpanKind.CLIENT)
       .map((span) => span.attributes['http.request.resend_count']);
     expect(counts).toEqual([undefined, 1, 2]);
+  });
+});
+
+// Issue 15: captured content (opt-in) followed OpenAI's wire shape, not the spec's
+// gen_ai.input.messages / gen_ai.output.messages ({role, parts[]}).
+describe('captured message content (opt-in)', () => {
+  it('follows the semconv shape: text, tool_call and tool_call_response parts, finish_reason', async () => {
+    process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT = 'true';
+    try {
+      const call = createCallContext({
+        provider: 'openai',
+        model: 'gpt-4o-mini',
+        request: {
+          model: 'gpt-4o-mini',
+          messages: [
+            { role: 'system', content: 'Be brief.' },
+            { role: 'user', content: [{ type: 'text', text: 'Weather in Paris?' }] },
+            {
+              role: 'assistant',
+              content: null,
+              tool_calls: [
+                {
+                  id: 'call_1',
+                  type: 'function',
+                  function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+                },
+              ],
+            },
+            { role: 'tool', tool_call_id: 'call_1', content: 'rainy, 57°F' },
+          ],
+        },
+        signal: new AbortController().signal,
+      });
+      await traceUpstreamCall(call, {}, async () =>
+        jsonResult({
+          model: 'gpt-4o-mini',
+          choices: [{ index: 0, message: { role: 'assistant', content: 'Rainy.' }, finish_reason: 'stop' }],
+        }),
+      );
+      const client = telemetry.spans().find((span) => span.kind === SpanKind.CLIENT)!;
+      expect(JSON.parse(client.attributes['gen_ai.input.messages'] as string)).toEqual([
+        { role: 'system', parts: [{ type: 'text', content: 'Be brief.' }] },
+        { role: 'user', parts: [{ type: 'text', content: 'Weather in Paris?' }] },
+        {
+          role: 'assistant',
+          parts: [{ type: 'tool_call', id: 'call_1', name: 'get_weather', arguments: { city: 'Paris' } }],
+        },
+        { role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_1', response: 'rainy, 57°F' }] },
+      ]);
+      expect(JSON.parse(client.attributes['gen_ai.output.messages'] as string)).toEqual([
+        { role: 'assistant', parts: [{ type: 'text', content: 'Rainy.' }], finish_reason: 'stop' },
+      ]);
+    } finally {
+      delete process.env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT;
+    }
+  });
+
+  it('records no content without the opt-in', async () => {
+    await traceUpstreamCall(ctx(), {}, async () =>
+      jsonResult({ choices: [{ message: { role: 'assistant', content: 'x' } }] }),
+    );
+    const client = telemetry.spans().find((span) => span.kind === SpanKind.CLIENT)!;
+    expect(client.attributes['gen_ai.input.messages']).toBeUndefined();
+    expect(client.attributes['gen_ai.output.messages']).toBeUndefined();
   });
 });
