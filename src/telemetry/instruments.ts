@@ -14,9 +14,11 @@ import {
   createAccumulatingUpDownCounter,
 } from './accumulating.ts';
 import {
+  ATTR_GEN_AI_TOKEN_TYPE,
   GEN_AI_DURATION_BUCKETS,
   GEN_AI_TIME_TO_FIRST_CHUNK_BUCKETS,
   GEN_AI_TOKEN_BUCKETS,
+  GEN_AI_TOKEN_TYPE_OUTPUT,
   HTTP_SERVER_DURATION_BUCKETS,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TIME_PER_OUTPUT_CHUNK,
@@ -211,6 +213,41 @@ function create(meter: Meter, spec: InstrumentSpec) {
   }
 }
 
+/**
+ * `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental` switches the GenAI metrics to the current
+ * conventions' names (semantic-conventions-genai, `gen_ai.client.inference.*`) and stops the v1.41.0
+ * ones, as the spec asks of instrumentations that already emit the old names.
+ */
+export function genAiLatestOptIn(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.OTEL_SEMCONV_STABILITY_OPT_IN ?? '')
+    .split(',')
+    .some((v) => v.trim() === 'gen_ai_latest_experimental');
+}
+
+/** v1.41.0 name → current name, for the instruments that were renamed. */
+export const GEN_AI_LATEST_NAMES: Readonly<Record<string, string>> = {
+  [METRIC_GEN_AI_CLIENT_OPERATION_DURATION]: 'gen_ai.client.inference.duration',
+  [METRIC_GEN_AI_CLIENT_TIME_TO_FIRST_CHUNK]: 'gen_ai.client.inference.time_to_first_chunk',
+  [METRIC_GEN_AI_CLIENT_TIME_PER_OUTPUT_CHUNK]: 'gen_ai.client.inference.time_per_output_chunk',
+};
+
+/**
+ * `gen_ai.client.token.usage` {token.type=input|output} becomes two histograms in the current
+ * conventions, `gen_ai.client.inference.operation.input_tokens` / `.output_tokens`, without the type.
+ */
+function tokenHistogramsByType(meter: Meter, spec: InstrumentSpec): Histogram {
+  const options: MetricOptions = { unit: spec.unit, description: spec.description };
+  if (spec.buckets) options.advice = { explicitBucketBoundaries: [...spec.buckets] };
+  const input = meter.createHistogram('gen_ai.client.inference.operation.input_tokens', options);
+  const output = meter.createHistogram('gen_ai.client.inference.operation.output_tokens', options);
+  return {
+    record(value, attributes = {}) {
+      const { [ATTR_GEN_AI_TOKEN_TYPE]: type, ...rest } = attributes;
+      (type === GEN_AI_TOKEN_TYPE_OUTPUT ? output : input).record(value, rest);
+    },
+  };
+}
+
 const byProvider = new WeakMap<MeterProvider, Instruments>();
 
 /** The meter for this package's instrumentation scope. */
@@ -226,8 +263,17 @@ export function getInstruments(meterProvider: MeterProvider = metrics.getMeterPr
   let instruments = byProvider.get(meterProvider);
   if (!instruments) {
     const meter = getMeter(meterProvider);
+    const latest = genAiLatestOptIn();
     const created: Record<string, unknown> = {};
-    for (const [key, spec] of Object.entries(INSTRUMENT_SPECS)) created[key] = create(meter, spec);
+    for (const [key, spec] of Object.entries(INSTRUMENT_SPECS) as [string, InstrumentSpec][]) {
+      if (latest && spec.name === METRIC_GEN_AI_CLIENT_TOKEN_USAGE)
+        created[key] = tokenHistogramsByType(meter, spec);
+      else
+        created[key] = create(
+          meter,
+          latest ? { ...spec, name: GEN_AI_LATEST_NAMES[spec.name] ?? spec.name } : spec,
+        );
+    }
     instruments = created as Instruments;
     byProvider.set(meterProvider, instruments);
   }
