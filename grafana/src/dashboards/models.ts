@@ -8,6 +8,7 @@ import {
   sumRate,
   tokenSum,
   upstreamBucket,
+  UNIT_USD_PER_HOUR,
   upstreamCount,
 } from '../promql.ts';
 
@@ -87,7 +88,7 @@ export function models() {
             legend: '{{gen_ai_request_model}}',
           },
         ],
-        unit: 'currencyUSD',
+        unit: UNIT_USD_PER_HOUR,
         w: 12,
       }),
       row('Errors and resilience'),
