@@ -13,6 +13,7 @@ import {
   createAccumulatingGauge,
   createAccumulatingUpDownCounter,
 } from './accumulating.ts';
+import { observeReadings } from './collected.ts';
 import {
   GEN_AI_DURATION_BUCKETS,
   GEN_AI_TIME_TO_FIRST_CHUNK_BUCKETS,
@@ -127,7 +128,7 @@ export const INSTRUMENT_SPECS = {
     name: 'alchemist.ratelimit.remaining',
     kind: 'gauge',
     unit: '{request}',
-    description: 'Remaining outbound capacity per model in the current window.',
+    description: 'Requests each outbound (per-model) limit would admit now, read at collection time.',
   },
   breakerState: {
     name: 'alchemist.circuit_breaker.state',
@@ -179,7 +180,7 @@ type InstrumentFor<K extends Kind> = K extends 'counter'
 /** The package's instruments, created once per MeterProvider. */
 export type Instruments = { readonly [N in keyof Specs]: InstrumentFor<Specs[N]['kind']> };
 
-function create(meter: Meter, spec: InstrumentSpec) {
+function create(meter: Meter, spec: InstrumentSpec, owner: MeterProvider) {
   const options: MetricOptions = { unit: spec.unit, description: spec.description };
   if (spec.buckets) options.advice = { explicitBucketBoundaries: [...spec.buckets] };
   switch (spec.kind) {
@@ -190,7 +191,9 @@ function create(meter: Meter, spec: InstrumentSpec) {
     case 'updowncounter':
       return createAccumulatingUpDownCounter(meter, spec.name, options);
     case 'gauge':
-      return createAccumulatingGauge(meter, spec.name, options);
+      return createAccumulatingGauge(meter, spec.name, options, (result) =>
+        observeReadings(spec.name, owner, result),
+      );
   }
 }
 
@@ -210,7 +213,8 @@ export function getInstruments(meterProvider: MeterProvider = metrics.getMeterPr
   if (!instruments) {
     const meter = getMeter(meterProvider);
     const created: Record<string, unknown> = {};
-    for (const [key, spec] of Object.entries(INSTRUMENT_SPECS)) created[key] = create(meter, spec);
+    for (const [key, spec] of Object.entries(INSTRUMENT_SPECS))
+      created[key] = create(meter, spec, meterProvider);
     instruments = created as Instruments;
     byProvider.set(meterProvider, instruments);
   }
