@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Simulator } from '../simulator/index.ts';
 import { startSimulator } from '../simulator/index.ts';
+import { primeSeries } from '../telemetry/prime.ts';
 import type { Telemetry } from '../telemetry/setup.ts';
 import { setupTelemetry } from '../telemetry/setup.ts';
 import { isLoopback, removeLocalToken, writeLocalToken } from './admin-token.ts';
@@ -15,6 +16,7 @@ import type { Logger } from './log.ts';
 import { createLogger } from './log.ts';
 import { createGatewayPolicies, type GatewayPolicies } from './policies.ts';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.ts';
+import { seriesPlan } from './series.ts';
 import { OnDemandMetricReader } from './stats/reader.ts';
 
 export interface GatewayOptions {
@@ -124,6 +126,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
           metricReaders: [reader],
         });
       }
+      // Every known decision's series exists at 0 before the first request, so rate() sees it.
+      primeSeries(seriesPlan(config, registry));
       const { host, port } = config.server;
       const listening = serve({
         fetch: app.fetch,
