@@ -68,7 +68,8 @@ export function requestSeries(cacheOn: boolean): [Outcome, RequestCacheResult][]
  * created by its first event hides that event (on a fresh gateway, 40 of 73 requests never showed).
  * Label values are closed unions crossed with the configured models and tiers, so the count is
  * bounded: per model 29 request-duration label sets (cache on), 4 retry reasons, its fallbacks, 3
- * breaker transitions × 2 breakers; per model × tier 6 rate-limit decisions and 1 cost series.
+ * breaker transitions × 2 breakers, its queue-wait histogram if it has an outbound limit; per
+ * model × tier 6 rate-limit decisions and 1 cost series.
  *
  * A histogram series is created by recording NaN: the SDK creates the data point and then drops the
  * value (sdk-metrics `HistogramAccumulation.record`), so count and sum stay 0; a test pins it.
@@ -122,6 +123,12 @@ export function primeSeries(plan: SeriesPlan, meterProvider?: MeterProvider): vo
         decision('rejected', 'tier');
         decision('rejected', 'concurrency');
         if (outboundLimit) for (const result of ['allowed', 'queued', 'rejected']) decision(result, 'model');
+      }
+      if (outboundLimit) {
+        instruments.rateLimitQueueDuration.record(Number.NaN, {
+          [ATTR_RATELIMIT_SCOPE]: 'model',
+          [ATTR_GEN_AI_REQUEST_MODEL]: modelLabel.get(model),
+        });
       }
     }
   } catch {

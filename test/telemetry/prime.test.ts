@@ -76,6 +76,10 @@ describe('primeSeries', () => {
     expect(await zeros('alchemist.cost')).toHaveLength(2 * 2);
     expect(await zeros('alchemist.cache.cost_saved')).toHaveLength(2 * 2);
     expect(await zeros('alchemist.cache.tokens_saved')).toHaveLength(2);
+    const queue = await telemetry.points('alchemist.ratelimit.queue.duration');
+    expect(queue.map((point) => [point.attributes, (point.value as Histogram).count])).toEqual([
+      [{ 'alchemist.ratelimit.scope': 'model', 'gen_ai.request.model': 'gpt-4o' }, 0],
+    ]);
     expect(
       await telemetry.gauge('alchemist.circuit_breaker.state', {
         'alchemist.circuit_breaker.name': 'anthropic/claude-3-5-sonnet',

@@ -7,8 +7,9 @@ import {
   RATE,
   sumRate,
   tokenSum,
-  upstreamBucket,
+  UNIT_TOKENS_PER_SECOND,
   UNIT_USD_PER_HOUR,
+  upstreamBucket,
   upstreamCount,
 } from '../promql.ts';
 
@@ -76,7 +77,7 @@ export function models() {
             legend: '{{gen_ai_request_model}} {{gen_ai_token_type}}',
           },
         ],
-        unit: 'short',
+        unit: UNIT_TOKENS_PER_SECOND,
         w: 12,
       }),
       timeseries({
