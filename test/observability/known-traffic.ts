@@ -90,7 +90,8 @@ export async function knownTraffic(options: KnownTrafficOptions): Promise<Truth>
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ model, messages: [{ role: 'user', content: prompt }], max_tokens: 64 }),
-      signal: AbortSignal.timeout(15_000),
+      // Generous: a loaded CI machine, and a failing call that waits out its retries' backoff.
+      signal: AbortSignal.timeout(30_000),
     });
     const text = await response.text();
     const one = classify(
