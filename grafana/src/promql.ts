@@ -87,11 +87,6 @@ export function orZero(expr: string): string {
   return `((${expr}) or vector(0))`;
 }
 
-/** `increase()` over the dashboard's time range: a total, not a rate. */
-export function sumIncrease(selector: string, by = ''): string {
-  return `sum${by ? ` by (${by})` : ''} (increase(${selector}[$__range]))`;
-}
-
 /** Custom Grafana units for rates of things Grafana has no unit for. */
 export const UNIT_USD_PER_HOUR = 'suffix: USD/h';
 export const UNIT_SECONDS_PER_SECOND = 'suffix: s/s';
