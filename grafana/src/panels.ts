@@ -269,7 +269,7 @@ export function hitRateStat(title: string): Panel {
   return stat({
     title,
     description:
-      'Requests answered from the cache (hit or stale) among cache lookups (hit, stale, miss, coalesced).',
+      'Requests answered from the cache (hit, stale) among requests that looked in it (hit, stale, miss, coalesced, error); bypass (no-store) and routes without a cache are not lookups. /admin/stats reports the same.',
     queries: [{ expr: hitRatio() }],
     unit: 'percentunit',
     min: 0,

@@ -41,12 +41,25 @@ export const cost = (m = '') => metric('alchemist_cost', 'USD', '_total', m);
 export const costSaved = (m = '') => metric('alchemist_cache_cost_saved', 'USD', '_total', m);
 export const cacheSize = (m = '') => metric('alchemist_cache_size', 'By', '', m);
 
-/** Cache results that count as a lookup (bypass, error and "no cache on this route" do not). */
-export const LOOKUP = 'alchemist_cache_result=~"hit|stale|miss|coalesced"';
+/**
+ * Cache results that count as a lookup: every request that looked in the cache, an unreachable store
+ * (`error`) included. `bypass` (no-store) never looked; `none` had no cache on its way. The one
+ * definition of the hit rate (dashboards, alert, `/admin/stats`, CLI): SERVED ÷ LOOKUP.
+ */
+export const LOOKUP = 'alchemist_cache_result=~"hit|stale|miss|coalesced|error"';
 /** Cache results answered from the cache. */
 export const SERVED = 'alchemist_cache_result=~"hit|stale"';
 /** Outcomes that are the gateway's or the provider's failure (not the caller's, not a limit). */
 export const FAILED = 'alchemist_outcome=~"upstream_error|timeout|circuit_open|overloaded|error"';
+
+/** `part / whole` of two scalar-like sums, where a missing `part` (nothing happened) counts as 0. */
+export function share(part: string, whole: string): string {
+  return `${orZero(part)}\n/\n${whole}`;
+}
+
+/** Share of all requests answered 429 by a tier or concurrency limit. */
+export const rateLimitedShare = () =>
+  share(sumRate(requestCount('alchemist_outcome="rate_limited"')), sumRate(requestCount()));
 
 /** `sum(rate(sel[$__rate_interval]))`, optionally `by (labels)`. */
 export function sumRate(selector: string, by = ''): string {
@@ -65,9 +78,16 @@ export function hitRatio(by = '', extra = ''): string {
 }
 
 /**
- * `(expr) or vector(0)`: a stat that means "none" shows 0, not "No data". The live dashboard test strips
- * this fallback before it evaluates a query, so a misnamed metric cannot hide behind it.
+ * `((expr) or vector(0))`: a stat that means "none" shows 0, not "No data". The outer parentheses
+ * matter: `or` binds loosest in PromQL, so `(x) or vector(0) / y` would be `x or (0 / y)`. The live
+ * dashboard test evaluates the query as Grafana sends it, and separately checks that `expr` alone
+ * returns series, so a misnamed metric cannot hide behind the fallback.
  */
 export function orZero(expr: string): string {
-  return `(${expr}) or vector(0)`;
+  return `((${expr}) or vector(0))`;
 }
+
+/** Custom Grafana units for rates of things Grafana has no unit for. */
+export const UNIT_USD_PER_HOUR = 'suffix: USD/h';
+export const UNIT_SECONDS_PER_SECOND = 'suffix: s/s';
+export const UNIT_TOKENS_PER_SECOND = 'suffix: tokens/s';

@@ -19,7 +19,7 @@ import type { CacheEntry, CacheLayer, CacheLookup, CacheResult, CacheStore } fro
 export interface CacheStats {
   /** Calls by cache result since start. */
   readonly requests: Readonly<Record<CacheResult, number>>;
-  /** Share of cache-eligible calls (all but `bypass`) answered without an upstream call of their own. */
+  /** Share of lookups (every result but `bypass`) answered from the cache (`hit`, `stale`). */
   readonly hitRate: number;
   /** Upstream calls in flight that identical calls can join. */
   readonly inFlight: number;
@@ -281,7 +281,7 @@ export function aiCachePolicy(options: AiCacheOptions = {}): CachePolicy {
     stats() {
       const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
       const eligible = total - counts.bypass;
-      const answered = counts.hit + counts.stale + counts.coalesced;
+      const answered = counts.hit + counts.stale;
       const stats: {
         -readonly [K in keyof CacheStats]: CacheStats[K];
       } = {

@@ -5,6 +5,7 @@ import type { Hono } from 'hono';
 import { registerSecrets } from '../core/redact.ts';
 import type { Simulator } from '../simulator/index.ts';
 import { startSimulator } from '../simulator/index.ts';
+import { primeSeries } from '../telemetry/prime.ts';
 import type { Telemetry } from '../telemetry/setup.ts';
 import { setupTelemetry } from '../telemetry/setup.ts';
 import { PACKAGE_VERSION } from '../telemetry/version.ts';
@@ -18,6 +19,7 @@ import type { Logger } from './log.ts';
 import { createLogger } from './log.ts';
 import { createGatewayPolicies, type GatewayPolicies } from './policies.ts';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.ts';
+import { seriesPlan } from './series.ts';
 import { OnDemandMetricReader } from './stats/reader.ts';
 
 export interface GatewayOptions {
@@ -133,6 +135,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         // The breakers of configured models exist from the start: give them their series now.
         policies.resilience.breakers.recordStates();
       }
+      // Every known decision's series exists at 0 before the first request, so rate() sees it.
+      primeSeries(seriesPlan(config, registry));
       const { host, port } = config.server;
       const listening = serve({
         fetch: app.fetch,

@@ -5,7 +5,8 @@ import type { Policy } from '../core/compose.ts';
 import type { CallContext } from '../core/context.ts';
 import { isOverloadedError, isUpstreamError, RateLimitedError } from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
-import { getInstruments } from '../telemetry/instruments.ts';
+import { readAtCollection } from '../telemetry/collected.ts';
+import { getInstruments, INSTRUMENT_SPECS } from '../telemetry/instruments.ts';
 import { modelLabel, tierLabel } from '../telemetry/labels.ts';
 import {
   ATTR_GEN_AI_REQUEST_MODEL,
@@ -173,6 +174,23 @@ export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateL
     );
   }
 
+  // Remaining capacity is read when metrics are collected, so the gauge refills with the window even
+  // when no call comes. The reading holds the gates weakly: a dropped policy stops being reported.
+  const gatesOf = new WeakRef(gates);
+  readAtCollection(INSTRUMENT_SPECS.rateLimitRemaining.name, meterProvider, (observe) => {
+    const live = gatesOf.deref();
+    if (!live) return false;
+    for (const [model, gate] of live) {
+      const remaining = gate.remainingRequests();
+      if (remaining === undefined) continue;
+      observe(remaining, {
+        [ATTR_RATELIMIT_SCOPE]: 'model',
+        [ATTR_GEN_AI_REQUEST_MODEL]: modelLabel.get(model),
+      });
+    }
+    return true;
+  });
+
   const record = (
     ctx: CallContext,
     gate: ModelGate,
@@ -192,8 +210,6 @@ export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateL
       });
       const attributes = { [ATTR_RATELIMIT_SCOPE]: 'model', [ATTR_GEN_AI_REQUEST_MODEL]: model };
       instruments.rateLimitQueueDuration.record(waitedMs / 1000, attributes);
-      const remaining = gate.remainingRequests();
-      if (remaining !== undefined) instruments.rateLimitRemaining.record(remaining, attributes);
     } catch {
       // Telemetry never breaks the call.
     }

@@ -152,9 +152,20 @@ export function createAccumulatingUpDownCounter(
   return counter;
 }
 
-/** A gauge of the last value recorded per attribute set, backed by an observable gauge (see Accumulator). */
-export function createAccumulatingGauge(meter: Meter, name: string, options: MetricOptions): Gauge {
+/**
+ * A gauge of the last value recorded per attribute set, backed by an observable gauge (see Accumulator);
+ * `alsoObserve` adds values read at collection time (see collected.ts).
+ */
+export function createAccumulatingGauge(
+  meter: Meter,
+  name: string,
+  options: MetricOptions,
+  alsoObserve?: (result: ObservableResult) => void,
+): Gauge {
   const gauge = new Accumulator('last');
-  meter.createObservableGauge(name, options).addCallback((result) => gauge.observe(result));
+  meter.createObservableGauge(name, options).addCallback((result) => {
+    gauge.observe(result);
+    alsoObserve?.(result);
+  });
   return gauge;
 }

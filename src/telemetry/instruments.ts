@@ -13,6 +13,7 @@ import {
   createAccumulatingGauge,
   createAccumulatingUpDownCounter,
 } from './accumulating.ts';
+import { observeReadings } from './collected.ts';
 import {
   ATTR_GEN_AI_TOKEN_TYPE,
   GEN_AI_DURATION_BUCKETS,
@@ -146,7 +147,7 @@ export const INSTRUMENT_SPECS = {
     name: 'alchemist.ratelimit.remaining',
     kind: 'gauge',
     unit: '{request}',
-    description: 'Remaining outbound capacity per model in the current window.',
+    description: 'Requests each outbound (per-model) limit would admit now, read at collection time.',
   },
   breakerState: {
     name: 'alchemist.circuit_breaker.state',
@@ -198,7 +199,7 @@ type InstrumentFor<K extends Kind> = K extends 'counter'
 /** The package's instruments, created once per MeterProvider. */
 export type Instruments = { readonly [N in keyof Specs]: InstrumentFor<Specs[N]['kind']> };
 
-function create(meter: Meter, spec: InstrumentSpec) {
+function create(meter: Meter, spec: InstrumentSpec, owner: MeterProvider) {
   const options: MetricOptions = { unit: spec.unit, description: spec.description };
   if (spec.buckets) options.advice = { explicitBucketBoundaries: [...spec.buckets] };
   switch (spec.kind) {
@@ -209,7 +210,9 @@ function create(meter: Meter, spec: InstrumentSpec) {
     case 'updowncounter':
       return createAccumulatingUpDownCounter(meter, spec.name, options);
     case 'gauge':
-      return createAccumulatingGauge(meter, spec.name, options);
+      return createAccumulatingGauge(meter, spec.name, options, (result) =>
+        observeReadings(spec.name, owner, result),
+      );
   }
 }
 
@@ -268,11 +271,10 @@ export function getInstruments(meterProvider: MeterProvider = metrics.getMeterPr
     for (const [key, spec] of Object.entries(INSTRUMENT_SPECS) as [string, InstrumentSpec][]) {
       if (latest && spec.name === METRIC_GEN_AI_CLIENT_TOKEN_USAGE)
         created[key] = tokenHistogramsByType(meter, spec);
-      else
-        created[key] = create(
-          meter,
-          latest ? { ...spec, name: GEN_AI_LATEST_NAMES[spec.name] ?? spec.name } : spec,
-        );
+      else {
+        const named = latest ? { ...spec, name: GEN_AI_LATEST_NAMES[spec.name] ?? spec.name } : spec;
+        created[key] = create(meter, named, meterProvider);
+      }
     }
     instruments = created as Instruments;
     byProvider.set(meterProvider, instruments);

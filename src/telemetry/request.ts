@@ -1,4 +1,5 @@
-import type { MeterProvider } from '@opentelemetry/api';
+import type { Attributes, MeterProvider } from '@opentelemetry/api';
+import type { CacheResult } from '../cache/types.ts';
 import type { CallContext } from '../core/context.ts';
 import {
   isAlchemistError,
@@ -21,17 +22,19 @@ import {
   ATTR_OUTCOME,
 } from './semconv.ts';
 
-/** How a call ended, as recorded on `alchemist.request.duration` (`alchemist.outcome`). */
-export type Outcome =
-  | 'success'
-  | 'client_error'
-  | 'rate_limited'
-  | 'overloaded'
-  | 'circuit_open'
-  | 'timeout'
-  | 'upstream_error'
-  | 'cancelled'
-  | 'error';
+/** How a call ended, as recorded on `alchemist.request.duration` (`alchemist.outcome`): a closed union. */
+export const OUTCOMES = [
+  'success',
+  'client_error',
+  'rate_limited',
+  'overloaded',
+  'circuit_open',
+  'timeout',
+  'upstream_error',
+  'cancelled',
+  'error',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
 
 export function outcomeOf(error: unknown): Outcome {
   if (isRateLimitedError(error)) return 'rate_limited';
@@ -43,6 +46,24 @@ export function outcomeOf(error: unknown): Outcome {
   if (isBadRequestError(error) || (isAlchemistError(error) && error.status < 500)) return 'client_error';
   if (error instanceof Error && error.name === 'AbortError') return 'cancelled';
   return 'error';
+}
+
+/** `alchemist.cache.result` of a request: its cache decision, or `none` when no cache was on its way. */
+export type RequestCacheResult = CacheResult | 'none';
+
+/** The attributes of `alchemist.request.duration` (also used to create its series at 0, see prime.ts). */
+export function requestAttributes(
+  cacheResult: string,
+  model: string,
+  provider: string,
+  outcome: Outcome,
+): Attributes {
+  return {
+    [ATTR_CACHE_RESULT]: cacheResult,
+    [ATTR_GEN_AI_REQUEST_MODEL]: modelLabel.get(model),
+    [ATTR_GEN_AI_PROVIDER_NAME]: providerLabel.get(provider),
+    [ATTR_OUTCOME]: outcome,
+  };
 }
 
 /**
@@ -59,12 +80,10 @@ export function trackRequest(ctx: CallContext, meterProvider?: MeterProvider) {
     if (finished) return;
     finished = true;
     instruments.activeRequests.add(-1, route);
-    instruments.requestDuration.record((performance.now() - startedAt) / 1000, {
-      [ATTR_CACHE_RESULT]: ctx.decisions.cacheResult ?? 'none',
-      [ATTR_GEN_AI_REQUEST_MODEL]: modelLabel.get(ctx.model),
-      [ATTR_GEN_AI_PROVIDER_NAME]: providerLabel.get(ctx.genAiProvider),
-      [ATTR_OUTCOME]: outcome,
-    });
+    instruments.requestDuration.record(
+      (performance.now() - startedAt) / 1000,
+      requestAttributes(ctx.decisions.cacheResult ?? 'none', ctx.model, ctx.genAiProvider, outcome),
+    );
   };
   return {
     /** Record the result; a stream is recorded when it finishes, and returned wrapped. */
@@ -96,10 +115,8 @@ export function recordRejectedRequest(
   provider: string | undefined,
   meterProvider?: MeterProvider,
 ): void {
-  getInstruments(meterProvider).requestDuration.record((performance.now() - startedAt) / 1000, {
-    [ATTR_CACHE_RESULT]: 'none',
-    [ATTR_GEN_AI_REQUEST_MODEL]: model === undefined ? OTHER_LABEL : modelLabel.get(model),
-    [ATTR_GEN_AI_PROVIDER_NAME]: provider === undefined ? OTHER_LABEL : providerLabel.get(provider),
-    [ATTR_OUTCOME]: 'client_error' satisfies Outcome,
-  });
+  getInstruments(meterProvider).requestDuration.record(
+    (performance.now() - startedAt) / 1000,
+    requestAttributes('none', model ?? OTHER_LABEL, provider ?? OTHER_LABEL, 'client_error'),
+  );
 }

@@ -114,16 +114,94 @@ export function alertRules(): AlertRule[] {
   return rules;
 }
 
+/** What Grafana knows when it sends a panel's query: the dashboard's time range and the panel's size. */
+export interface GrafanaRange {
+  /** Dashboard time range, unix seconds. */
+  readonly from: number;
+  readonly to: number;
+  /** Points the panel asks for (Grafana: the panel's width in pixels, or its Max data points). */
+  readonly maxDataPoints: number;
+  /** The datasource's scrape interval (`jsonData.timeInterval`), seconds: the lower bound of $__interval. */
+  readonly scrapeIntervalSeconds: number;
+}
+
 /**
- * Make a Grafana query plain PromQL: `$__rate_interval`, `$__range` and `$__interval` become durations,
- * `$var` (used as `label=~"$var"`) becomes `.*` (the "All" value), and `or vector(0)` fallbacks are
- * removed so that a query on a misnamed metric cannot pass by returning the fallback.
+ * Grafana's interval rounding (`rangeUtil.roundInterval`, public/app/core/utils/kbn): the raw
+ * interval, in ms, becomes the next "nice" step.
  */
-export function substitute(expr: string, durations = { rate: '1m', range: '5m', interval: '5s' }): string {
+function roundInterval(ms: number): number {
+  const steps: [number, number][] = [
+    [10, 1],
+    [15, 10],
+    [35, 20],
+    [75, 50],
+    [150, 100],
+    [350, 200],
+    [750, 500],
+    [1500, 1000],
+    [3500, 2000],
+    [7500, 5000],
+    [12500, 10000],
+    [17500, 15000],
+    [25000, 20000],
+    [45000, 30000],
+    [52500, 45000],
+    [90000, 60000],
+    [150000, 120000],
+    [210000, 180000],
+    [270000, 240000],
+    [450000, 300000],
+    [750000, 600000],
+    [1050000, 900000],
+    [1500000, 1200000],
+    [2700000, 1800000],
+    [5400000, 3600000],
+    [9000000, 7200000],
+    [16200000, 10800000],
+    [32400000, 21600000],
+    [86400000, 43200000],
+    [604800000, 86400000],
+    [1814400000, 604800000],
+    [3628800000, 2592000000],
+  ];
+  for (const [upTo, step] of steps) if (ms <= upTo) return step;
+  return 31536000000;
+}
+
+/** The durations Grafana substitutes for a range: `$__interval`, `$__rate_interval`, `$__range` (seconds). */
+export function grafanaIntervals(range: GrafanaRange) {
+  const rangeMs = (range.to - range.from) * 1000;
+  const intervalMs = Math.max(
+    range.scrapeIntervalSeconds * 1000,
+    roundInterval(rangeMs / range.maxDataPoints),
+  );
+  // Prometheus datasource: max($__interval + scrape interval, 4 × scrape interval).
+  const rateMs = Math.max(
+    intervalMs + range.scrapeIntervalSeconds * 1000,
+    4 * range.scrapeIntervalSeconds * 1000,
+  );
+  return { interval: intervalMs / 1000, rate: rateMs / 1000, range: Math.round(rangeMs / 1000) };
+}
+
+/**
+ * The query exactly as Grafana sends it to Prometheus: `$__rate_interval`, `$__interval` and `$__range`
+ * (and `$__range_s`) substituted for `range`, and every template variable (`label=~"$var"`) at its "All"
+ * value, the dashboards' `allValue` `.*`. Nothing else changes: `or vector(0)` fallbacks stay.
+ */
+export function grafanaQuery(expr: string, range: GrafanaRange): string {
+  const { interval, rate, range: seconds } = grafanaIntervals(range);
   return expr
-    .replaceAll('$__rate_interval', durations.rate)
-    .replaceAll('$__range', durations.range)
-    .replaceAll('$__interval', durations.interval)
-    .replace(/\$\{?([a-zA-Z_][a-zA-Z0-9_]*)\}?/g, '.*')
-    .replace(/\s*or vector\(0\)/g, '');
+    .replaceAll('$__rate_interval', `${rate}s`)
+    .replaceAll('$__range_s', String(seconds))
+    .replaceAll('$__range', `${seconds}s`)
+    .replaceAll('$__interval', `${interval}s`)
+    .replace(/\$\{?([a-zA-Z_][a-zA-Z0-9_]*)\}?/g, '.*');
+}
+
+/**
+ * The query with its `or vector(0)` fallbacks removed: what must return series on its own, so that a
+ * misnamed metric cannot pass by returning the fallback (the values are checked on the exact query).
+ */
+export function withoutFallback(expr: string): string {
+  return expr.replace(/\s*or vector\(0\)/g, '');
 }

@@ -106,7 +106,9 @@ function selectedNames(expr: string): { regexes: RegExp[]; names: string[] } {
   // of our metrics is a metric name.
   const bare = expr
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '')
-    .replace(/\{[^}]*\}/g, '{}');
+    .replace(/\{[^}]*\}/g, '{}')
+    // String arguments (label_replace's label names and regexes) are not selectors.
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""');
   const names = [...bare.matchAll(/\b([a-z][a-z0-9_]*)\b(?!\s*\()/g)]
     .map((match) => match[1]!)
     .filter((name) => /^(alchemist|gen_ai|traces|process|v8js|nodejs)_/.test(name));
@@ -522,6 +524,13 @@ describe('otel-collector/config.yaml', () => {
     expect((collector.exporters!.prometheus as { enable_open_metrics: boolean }).enable_open_metrics).toBe(
       true,
     );
+  });
+
+  it('puts resource attributes on every series, as the collector path of the live test does', () => {
+    const exporter = collector.exporters!.prometheus as {
+      resource_to_telemetry_conversion?: { enabled: boolean };
+    };
+    expect(exporter.resource_to_telemetry_conversion).toEqual({ enabled: true });
   });
 
   it('listens on all interfaces inside its container', () => {

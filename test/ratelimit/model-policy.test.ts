@@ -235,6 +235,19 @@ describe('modelRateLimitPolicy', () => {
     ).toBe(0);
   });
 
+  it('remaining capacity refills on the gauge without a new decision (issue 15: it stayed at 0)', async () => {
+    const policy = modelRateLimitPolicy({ models: { refilling: { requestsPerMinute: 2 } } });
+    const at = { 'alchemist.ratelimit.scope': 'model', 'gen_ai.request.model': 'refilling' };
+    expect(await telemetry.gauge('alchemist.ratelimit.remaining', at)).toBe(2);
+    const up = upstream();
+    await policy.execute(ctxFor({ model: 'refilling' }), up.call);
+    await policy.execute(ctxFor({ model: 'refilling' }), up.call);
+    expect(await telemetry.gauge('alchemist.ratelimit.remaining', at)).toBe(0);
+    // No call for a window: the gauge reads the limiter now, not what the last decision saw.
+    await vi.advanceTimersByTimeAsync(60_001);
+    expect(await telemetry.gauge('alchemist.ratelimit.remaining', at)).toBe(2);
+  });
+
   it('validates options', () => {
     expect(() => modelRateLimitPolicy({ models: { m: { requestsPerMinute: 0 } } })).toThrow(
       /models\.m\.requestsPerMinute must be a positive number, got 0/,

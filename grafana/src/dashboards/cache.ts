@@ -11,14 +11,22 @@ import {
   requestCount,
   requestSum,
   sumRate,
+  UNIT_SECONDS_PER_SECOND,
+  UNIT_TOKENS_PER_SECOND,
+  UNIT_USD_PER_HOUR,
 } from '../promql.ts';
 
 const cacheRequests = 'alchemist_cache_requests_total';
 const tokensSaved = 'alchemist_cache_tokens_saved_total';
 
-/** Mean duration of requests with one cache result over the rate window. */
-const meanDuration = (result: string) =>
-  `(${sumRate(requestSum(`alchemist_cache_result="${result}"`))} / ${sumRate(requestCount(`alchemist_cache_result="${result}"`))})`;
+/**
+ * Mean duration of successful requests with one cache result over the rate window. Only successes: a
+ * miss that failed fast (503 circuit_open or overloaded) or timed out says nothing about what a hit saves.
+ */
+const meanDuration = (result: string) => {
+  const matchers = `alchemist_cache_result="${result}", alchemist_outcome="success"`;
+  return `(${sumRate(requestSum(matchers))} / ${sumRate(requestCount(matchers))})`;
+};
 
 /** Cache: results, latency and spend saved, store state. */
 export function cache() {
@@ -32,7 +40,8 @@ export function cache() {
       hitRateStat('Hit rate'),
       stat({
         title: 'Latency saved per hit',
-        description: 'Mean duration of a miss minus mean duration of a hit: what each hit saves the caller.',
+        description:
+          'Mean duration of a successful miss minus that of a hit: what each hit saves the caller.',
         queries: [{ expr: `${meanDuration('miss')} - ${meanDuration('hit')}` }],
         unit: 's',
       }),
@@ -103,21 +112,21 @@ export function cache() {
       timeseries({
         title: 'Caller time saved',
         description:
-          'Seconds of waiting saved per second: (mean miss − mean hit duration) × hits per second.',
+          'Seconds of waiting saved per second of wall time (s/s; 2 = two callers never waiting): (mean successful miss − mean hit duration) × hits per second.',
         queries: [
           {
             expr: `(${meanDuration('miss')} - ${meanDuration('hit')}) * ${sumRate(requestCount('alchemist_cache_result="hit"'))}`,
             legend: 'saved',
           },
         ],
-        unit: 's',
+        unit: UNIT_SECONDS_PER_SECOND,
         w: 12,
       }),
       timeseries({
-        title: 'Tokens saved by model',
-        description: 'alchemist.cache.tokens_saved per second.',
+        title: 'Tokens saved per second by model',
+        description: 'alchemist.cache.tokens_saved per second (the "Tokens saved" stat is the total).',
         queries: [{ expr: sumRate(tokensSaved, 'gen_ai_request_model'), legend: '{{gen_ai_request_model}}' }],
-        unit: 'short',
+        unit: UNIT_TOKENS_PER_SECOND,
         w: 12,
       }),
       timeseries({
@@ -129,7 +138,7 @@ export function cache() {
             legend: '{{gen_ai_request_model}}',
           },
         ],
-        unit: 'currencyUSD',
+        unit: UNIT_USD_PER_HOUR,
         w: 12,
       }),
       row('Store'),

@@ -7,6 +7,8 @@ import {
   RATE,
   sumRate,
   tokenSum,
+  UNIT_TOKENS_PER_SECOND,
+  UNIT_USD_PER_HOUR,
   upstreamBucket,
   upstreamCount,
 } from '../promql.ts';
@@ -75,7 +77,7 @@ export function models() {
             legend: '{{gen_ai_request_model}} {{gen_ai_token_type}}',
           },
         ],
-        unit: 'short',
+        unit: UNIT_TOKENS_PER_SECOND,
         w: 12,
       }),
       timeseries({
@@ -87,7 +89,7 @@ export function models() {
             legend: '{{gen_ai_request_model}}',
           },
         ],
-        unit: 'currencyUSD',
+        unit: UNIT_USD_PER_HOUR,
         w: 12,
       }),
       row('Errors and resilience'),

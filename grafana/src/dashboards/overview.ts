@@ -9,7 +9,18 @@ import {
   timeseries,
   valueMap,
 } from '../panels.ts';
-import { cost, FAILED, orZero, quantile, requestBucket, requestCount, sumRate } from '../promql.ts';
+import {
+  cost,
+  FAILED,
+  orZero,
+  quantile,
+  rateLimitedShare,
+  requestBucket,
+  requestCount,
+  share,
+  sumRate,
+  UNIT_USD_PER_HOUR,
+} from '../promql.ts';
 
 const slowTraces = {
   title: 'Slow requests in Jaeger (≥ this value)',
@@ -35,7 +46,7 @@ export function overview() {
         title: 'Error ratio',
         description:
           'Share of requests that failed on our or the provider side: upstream_error, timeout, circuit_open, overloaded, error (not 4xx, not 429).',
-        queries: [{ expr: `${orZero(sumRate(requestCount(FAILED)))}\n/\n${sumRate(requestCount())}` }],
+        queries: [{ expr: share(sumRate(requestCount(FAILED)), sumRate(requestCount())) }],
         unit: 'percentunit',
         thresholds: lowerIsBetter(0.01, 0.05),
       }),
@@ -53,11 +64,7 @@ export function overview() {
         title: '429 ratio',
         description:
           'Share of requests rejected by a tier or concurrency limit (alchemist.outcome = rate_limited).',
-        queries: [
-          {
-            expr: `${orZero(sumRate(requestCount('alchemist_outcome="rate_limited"')))}\n/\n${sumRate(requestCount())}`,
-          },
-        ],
+        queries: [{ expr: rateLimitedShare() }],
         unit: 'percentunit',
         thresholds: lowerIsBetter(0.02, 0.1),
       }),
@@ -65,7 +72,7 @@ export function overview() {
         title: 'Cost rate',
         description: 'Estimated provider spend in US dollars per hour (alchemist.cost).',
         queries: [{ expr: `${orZero(sumRate(cost()))} * 3600` }],
-        unit: 'currencyUSD',
+        unit: UNIT_USD_PER_HOUR,
         thresholds: lowerIsBetter(10, 100),
       }),
       stat({
@@ -135,7 +142,7 @@ export function overview() {
         queries: [
           { expr: `${sumRate(cost(), 'gen_ai_request_model')} * 3600`, legend: '{{gen_ai_request_model}}' },
         ],
-        unit: 'currencyUSD',
+        unit: UNIT_USD_PER_HOUR,
         w: 12,
       }),
       row('Traces'),

@@ -1,8 +1,10 @@
 import { dashboard } from '../dashboard.ts';
 import { lowerIsBetter, row, stat, timeseries } from '../panels.ts';
-import { orZero, quantile, queueBucket, requestCount, sumRate } from '../promql.ts';
+import { orZero, quantile, queueBucket, rateLimitedShare, requestCount, sumRate } from '../promql.ts';
 
 const TIER = 'alchemist_tier=~"$tier"';
+/** The inbound limiter's decisions (scope tier or concurrency); the outbound one's scope is `model`. */
+const INBOUND = 'alchemist_ratelimit_scope!="model"';
 const decisions = (matchers: string) => `alchemist_ratelimit_requests_total{${matchers}}`;
 
 /** Rate limits: allowed, queued and rejected by tier and model; queue wait; remaining capacity. */
@@ -24,11 +26,7 @@ export function ratelimits() {
       stat({
         title: '429 ratio',
         description: 'Share of all requests answered 429 by a tier or concurrency limit.',
-        queries: [
-          {
-            expr: `${orZero(sumRate(requestCount('alchemist_outcome="rate_limited"')))}\n/\n${sumRate(requestCount())}`,
-          },
-        ],
+        queries: [{ expr: rateLimitedShare() }],
         unit: 'percentunit',
         thresholds: lowerIsBetter(0.02, 0.1),
         w: 6,
@@ -58,11 +56,12 @@ export function ratelimits() {
         w: 6,
       }),
       timeseries({
-        title: 'Decisions by result and tier',
-        description: 'alchemist.ratelimit.requests: allowed, queued, rejected, per caller tier.',
+        title: 'Tier decisions by result and tier',
+        description:
+          'Inbound (tier) limiter: allowed or rejected (by its request, token or concurrency limit), per caller tier. Outbound (per-model) decisions are on "Outbound decisions by model".',
         queries: [
           {
-            expr: sumRate(decisions(TIER), 'alchemist_ratelimit_result, alchemist_tier'),
+            expr: sumRate(decisions(`${INBOUND}, ${TIER}`), 'alchemist_ratelimit_result, alchemist_tier'),
             legend: '{{alchemist_ratelimit_result}} {{alchemist_tier}}',
           },
         ],
@@ -87,11 +86,15 @@ export function ratelimits() {
         w: 12,
       }),
       timeseries({
-        title: 'Decisions by model',
-        description: 'alchemist.ratelimit.requests per model and result.',
+        title: 'Outbound decisions by model',
+        description:
+          'Per-model (outbound) limiter: allowed at once, queued for capacity, or rejected (503 overloaded), per model.',
         queries: [
           {
-            expr: sumRate(decisions(TIER), 'gen_ai_request_model, alchemist_ratelimit_result'),
+            expr: sumRate(
+              decisions(`alchemist_ratelimit_scope="model", ${TIER}`),
+              'gen_ai_request_model, alchemist_ratelimit_result',
+            ),
             legend: '{{gen_ai_request_model}} {{alchemist_ratelimit_result}}',
           },
         ],
@@ -130,7 +133,7 @@ export function ratelimits() {
       timeseries({
         title: 'Remaining capacity by model',
         description:
-          'alchemist.ratelimit.remaining: what is left of each outbound limit in the current window (lowest instance).',
+          'alchemist.ratelimit.remaining: requests each outbound limit would admit now (read when metrics are collected, so it refills without traffic; lowest instance).',
         queries: [
           {
             expr: 'min by (gen_ai_request_model, alchemist_ratelimit_scope) (alchemist_ratelimit_remaining)',

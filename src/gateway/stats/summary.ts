@@ -130,8 +130,10 @@ export function summarize(metrics: ResourceMetrics): StatsSummary {
   for (const [result, points] of byCacheResultPoints) byCacheResult[result] = latencyOf(points);
 
   const cacheByResult = sumBy(pointsOf(metrics, INSTRUMENT_SPECS.cacheRequests.name), ATTR_CACHE_RESULT);
-  const hits = (cacheByResult.hit ?? 0) + (cacheByResult.stale ?? 0) + (cacheByResult.coalesced ?? 0);
-  // Bypassed requests (no-store) never looked; errors are lookups that could not answer.
+  // The one hit-rate definition (README, Metrics): answered from the cache (hit, stale) among the
+  // requests that looked in it. Bypassed requests (no-store) never looked; errors are lookups that
+  // could not answer; a coalesced call waited for an upstream answer, the cache gave none.
+  const hits = (cacheByResult.hit ?? 0) + (cacheByResult.stale ?? 0);
   const lookups = Object.entries(cacheByResult)
     .filter(([result]) => result !== 'bypass')
     .reduce((total, [, count]) => total + count, 0);
