@@ -115,13 +115,24 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     async start() {
       if (server) throw new Error('gateway already started');
       if (reader) {
-        telemetry = await setupTelemetry({
-          serviceName: config.telemetry.serviceName,
-          prometheusPort: config.telemetry.prometheusPort,
-          prometheusHost: config.telemetry.prometheusHost,
-          otlpEndpoint: config.telemetry.otlpEndpoint,
-          metricReaders: [reader],
-        });
+        try {
+          telemetry = await setupTelemetry({
+            serviceName: config.telemetry.serviceName,
+            prometheusPort: config.telemetry.prometheusPort,
+            prometheusHost: config.telemetry.prometheusHost,
+            otlpEndpoint: config.telemetry.otlpEndpoint,
+            metricReaders: [reader],
+          });
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+          // A second gateway on one machine: its metrics port is the first thing to collide.
+          const { prometheusHost = '127.0.0.1', prometheusPort = 9464 } = config.telemetry;
+          throw new Error(
+            `the metrics port ${prometheusHost}:${prometheusPort} is in use (another gateway?): ` +
+              'move it with OTEL_EXPORTER_PROMETHEUS_PORT=<port> or [telemetry] prometheus_port, ' +
+              'or turn it off with [telemetry] prometheus_port = false',
+          );
+        }
       }
       const { host, port } = config.server;
       const listening = serve({
