@@ -42,7 +42,7 @@ export interface GatewayAppDeps extends AdminSources {
 
 /**
  * The gateway's Hono app, composed only from the public middleware and a proxy handler:
- * bodyLimit (413) → chatRequestGuard (400) → aiContext (400/401, request span and metrics) →
+ * bodyLimit (413) → aiContext (400/401, request span and metrics) → chatRequestGuard (400) →
  * aiHandler(proxy, [tier limits (429), cache, resilience: retries, breakers (503), timeouts (504),
  * fallbacks, per-model limits]).
  */
@@ -96,7 +96,6 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
     if (deps.phase() === 'draining') c.res.headers.set('connection', 'close');
   });
   app.use(route, requestBodyLimit(config.server.maxBodyBytes));
-  app.use(route, chatRequestGuard());
   app.use(
     route,
     aiContext({
@@ -105,6 +104,8 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
       resolveProvider: (model) => registry.resolve(model),
     }),
   );
+  // Inside aiContext, so its 400s are requests like any other: a span, a metric, a line in /admin/stats.
+  app.use(route, chatRequestGuard());
   // One handler composes the limiter, the cache and resilience: one pass per request, where a
   // middleware layer each (aiRateLimit, aiCache) re-entered Hono and re-rendered the answer twice more.
   app.post(

@@ -117,10 +117,19 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
     // Who is calling comes first: an unknown key gets 401 whatever its body holds.
     const identity = await identify(c);
     if (!identity) throw new AuthenticationError();
-    const request = await readRequest(c);
+    const route = handlerRoute(c);
+    let request: Record<string, unknown>;
+    try {
+      request = await readRequest(c);
+    } catch (error) {
+      // A body rejected before it names a model still counts as a request (a client error) in
+      // `alchemist.request.duration`, which /admin/stats and the dashboards read.
+      const rejected = createCallContext({ provider: 'none', model: 'none', operation, route, request: {} });
+      trackRequest(rejected, options.meterProvider).fail(error);
+      throw error;
+    }
     const model = request.model as string;
     const provider = resolveProvider(model);
-    const route = handlerRoute(c);
     const parent = otelContext.active();
     // Entry point of the process (no parent span): a SERVER span; nested in the app's own HTTP span: INTERNAL.
     const kind = trace.getSpan(parent) ? SpanKind.INTERNAL : SpanKind.SERVER;
