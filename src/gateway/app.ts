@@ -11,6 +11,7 @@ import { requestBodyLimit } from './body-limit.ts';
 import { readyzHandler } from './health.ts';
 import { createIdentify } from './identity.ts';
 import type { Logger } from './log.ts';
+import { modelRoutes } from './models.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
 import { proxyCall } from './proxy.ts';
 import { chatRequestGuard } from './validate.ts';
@@ -81,13 +82,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', readyzHandler(deps));
   app.route('/admin', adminRoutes(deps));
-  app.get('/v1/models', (c) => {
-    const names = new Set([...Object.keys(config.models)]);
-    return c.json({
-      object: 'list',
-      data: [...names].map((id) => ({ id, object: 'model', created: 0, owned_by: registry.resolve(id) })),
-    });
-  });
+  app.route('/v1/models', modelRoutes(config, registry, deps.simulatorUrl !== undefined));
 
   const route = '/v1/chat/completions';
   app.use(route, async function drainingClose(c, next) {

@@ -38,6 +38,22 @@ const CLIENT_HEADERS_TIMEOUT_MS = 10_000;
 /** Longest a client may take to send its whole request (headers and body), ms. */
 const CLIENT_REQUEST_TIMEOUT_MS = 20_000;
 
+async function startEmbeddedSimulator(settings: GatewayConfig['simulator']): Promise<Simulator> {
+  try {
+    return await startSimulator({
+      latencyMs: settings.latencyMs,
+      jitterMs: settings.jitterMs,
+      chunkDelayMs: settings.chunkDelayMs,
+      port: settings.port,
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    throw new Error(
+      `the simulator port 127.0.0.1:${settings.port} is in use: set [simulator] port to a free port, or 0 for any`,
+    );
+  }
+}
+
 /** A gateway: the Hono app plus its lifecycle. */
 export interface Gateway {
   readonly app: Hono;
@@ -68,13 +84,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const logger = options.logger ?? createLogger();
   const startedAt = Date.now();
   let phase: GatewayPhase = 'starting';
-  const simulator = config.simulator.enabled
-    ? await startSimulator({
-        latencyMs: config.simulator.latencyMs,
-        jitterMs: config.simulator.jitterMs,
-        chunkDelayMs: config.simulator.chunkDelayMs,
-      })
-    : undefined;
+  const simulator = config.simulator.enabled ? await startEmbeddedSimulator(config.simulator) : undefined;
   const registry = createProviderRegistry(config, simulator?.url);
   const policies = createGatewayPolicies(config, registry);
   const reader = options.telemetry === false ? undefined : new OnDemandMetricReader();
