@@ -55,6 +55,7 @@ export interface CacheStore {
    * Delete every key starting with `prefix`, or every key of this cache when omitted. Returns how many
    * entries each layer removed, when the store can count them.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: stores written before counts existed resolve to void.
   clear(prefix?: string): Promise<ClearedEntries | void>;
   /** Layered stores say which layer answered and whether one failed. */
   lookup?(key: string): Promise<CacheLookup>;

@@ -129,7 +129,9 @@ function startPrometheus(port: number, host: string): Promise<PrometheusExporter
           code === 'EADDRINUSE'
             ? 'the port is in use: pass prometheusPort (or set OTEL_EXPORTER_PROMETHEUS_PORT) to a free port, or prometheusPort: false'
             : String(error);
-        reject(Object.assign(new Error(`cannot serve Prometheus metrics on ${host}:${port}: ${why}`), { code }));
+        reject(
+          Object.assign(new Error(`cannot serve Prometheus metrics on ${host}:${port}: ${why}`), { code }),
+        );
       },
     );
   });

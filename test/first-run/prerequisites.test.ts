@@ -32,6 +32,8 @@ describe('test prerequisites', () => {
           }
         });
     for (const command of ['redis-server', 'prometheus']) symlinkSync(which(command)!, join(bin, command));
-    expect(missingTools(bin)).toMatch(/^npm test needs promtool on PATH: run `sudo apt-get install -y prometheus`/);
+    expect(missingTools(bin)).toMatch(
+      /^npm test needs promtool on PATH: run `sudo apt-get install -y prometheus`/,
+    );
   });
 });

@@ -10,7 +10,12 @@ import { manualClock } from '../helpers/clock.ts';
 describe('/readyz and an open breaker', () => {
   it('lists the breaker as half-open once its half-open time has passed, and no longer degraded', async () => {
     const clock = manualClock();
-    const resilience = createResilience({ clock, failureThreshold: 1, halfOpenAfterMs: 30_000, maxRetries: 0 });
+    const resilience = createResilience({
+      clock,
+      failureThreshold: 1,
+      halfOpenAfterMs: 30_000,
+      maxRetries: 0,
+    });
     const ctx = createCallContext({ provider: 'openai', model: 'gpt-4o-mini', request: {} });
     await expect(
       resilience.execute(ctx, async () => {
