@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import type { Policy } from '../core/compose.ts';
-import { isAlchemistError, toErrorResponse } from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
 import { cacheHeaders } from '../hono/cache.ts';
 import { aiContext } from '../hono/context.ts';
+import { aiErrorHandler } from '../hono/error-handler.ts';
 import { aiHandler } from '../hono/handler.ts';
 import { rateLimitHeaders } from '../hono/ratelimit.ts';
 import { type AdminSources, adminRoutes } from './admin.ts';
@@ -51,21 +51,16 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
   const { config, policies, registry, logger } = deps;
   const app = new Hono();
 
-  app.onError((error, c) => {
-    if (isAlchemistError(error)) {
-      const response = error.getResponse();
-      // RFC 6750 §3: a 401 for a bearer-protected resource names the scheme.
-      if (error.status === 401) response.headers.set('www-authenticate', 'Bearer realm="alchemist-perf"');
-      return response;
-    }
-    logger.error('unhandled error', {
-      error: error.name,
-      message: error.message.slice(0, 300),
-      route: c.req.path,
-    });
-    const { status, headers, body } = toErrorResponse(error);
-    return c.json(body, status as 500, headers);
-  });
+  app.onError(
+    aiErrorHandler({
+      onUnexpected: (error, c) =>
+        logger.error('unhandled error', {
+          error: error.name,
+          message: error.message.slice(0, 300),
+          route: c.req.path,
+        }),
+    }),
+  );
   app.notFound((c) =>
     c.json(
       {
