@@ -11,8 +11,7 @@ export const TEST_TOOLS = [
 export function missingTools(path: string | undefined = process.env.PATH): string | undefined {
   const missing = TEST_TOOLS.filter(
     ({ command, args }) =>
-      spawnSync(command, args, { stdio: 'ignore', env: { ...process.env, PATH: path ?? '' } }).status !==
-      0,
+      spawnSync(command, args, { stdio: 'ignore', env: { ...process.env, PATH: path ?? '' } }).status !== 0,
   );
   if (missing.length === 0) return undefined;
   const packages = [...new Set(missing.map((tool) => tool.debian))].join(' ');
