@@ -48,7 +48,8 @@ async function runExample(file: string): Promise<{ url: string; child: ChildProc
   child.stderr?.setEncoding('utf8').on('data', append);
   const deadline = Date.now() + 20_000;
   while (!output.includes(`listening on http://127.0.0.1:${port}`)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${file} did not start:\n${output}`);
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`${file} did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   return { url: `http://127.0.0.1:${port}`, child };
