@@ -13,7 +13,7 @@ export class CliError extends Error {
 export interface AdminClientOptions {
   /** Gateway base URL. */
   url: string;
-  /** Where the URL came from (`--url`, `PORT`...), named when the gateway cannot be reached. */
+  /** Where an implicit URL came from (`PORT`, `ALCHEMIST_URL`...), named when the gateway cannot be reached. */
   from?: string;
   /** Admin token (`--token`, ADMIN_TOKEN, or the local token file of a loopback gateway). */
   token: string | undefined;
