@@ -8,35 +8,39 @@ import { Hono } from 'hono';
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { Stream } from 'openai/streaming';
-import { aiCache, aiContext, aiHandler, aiRateLimit } from '../src/hono/index.ts';
+import { aiCache, aiContext, aiErrorHandler, aiHandler, aiRateLimit } from '../src/hono/index.ts';
 import type { CallContext } from '../src/index.ts';
 import { createResilience, jsonResult, streamResult } from '../src/index.ts';
 import { traceUpstreamCall } from '../src/telemetry/index.ts';
 
-export function createApp(openai: OpenAI): Hono {
-  const app = new Hono();
+// OPENAI_API_KEY (and OPENAI_BASE_URL, if set) from the environment. maxRetries: 0 because the
+// resilience policy below retries: the SDK's own 2 retries inside each of its 3 attempts make 9 calls.
+const openai = new OpenAI({ maxRetries: 0 });
 
-  // Parse and validate the body, map the bearer key to a tenant and tier, open the request span.
-  app.use('/v1/*', aiContext({ defaultTier: 'free' }));
-  // Per-tier limits: 429 + Retry-After + RateLimit headers at once when a caller is over.
-  app.use('/v1/*', aiRateLimit({ tiers: { free: { requestsPerMinute: 60, tokensPerMinute: 100_000 } } }));
-  // Tenant-scoped response cache (JSON and streams), RFC 9211 Cache-Status on every answer.
-  app.use('/v1/*', aiCache({ ttl: 600 }));
+const app = new Hono();
+// Errors as OpenAI-style JSON with their status (an upstream 400 stays a 400, 429/503 keep Retry-After)
+// instead of Hono's plain-text 500.
+app.onError(aiErrorHandler({ onUnexpected: (error) => console.error(error) }));
 
-  // The upstream call: one GenAI CLIENT span (and gen_ai.* metrics) per attempt.
-  const callOpenAI = (ctx: CallContext) =>
-    traceUpstreamCall(ctx, { serverAddress: new URL(openai.baseURL).hostname }, async (attempt) => {
-      const params = { ...attempt.request, model: attempt.model } as unknown as ChatCompletionCreateParams;
-      const answer = await openai.chat.completions.create(params, { signal: attempt.signal });
-      return answer instanceof Stream ? streamResult(answer) : jsonResult(answer);
-    });
+// Parse and validate the body, map the bearer key to a tenant and tier, open the request span.
+app.use('/v1/*', aiContext({ defaultTier: 'free' }));
+// Per-tier limits: 429 + Retry-After + RateLimit headers at once when a caller is over.
+app.use('/v1/*', aiRateLimit({ tiers: { free: { requestsPerMinute: 60, tokensPerMinute: 100_000 } } }));
+// Tenant-scoped response cache (JSON and streams), RFC 9211 Cache-Status on every answer.
+app.use('/v1/*', aiCache({ ttl: 600 }));
 
-  // Breakers, retries and timeouts call upstream more than once, so they run around the call itself.
-  const resilience = createResilience({ maxRetries: 2, timeoutMs: 30_000, failureThreshold: 5 });
-  app.post('/v1/chat/completions', aiHandler(callOpenAI, [resilience]));
-  return app;
-}
+// The upstream call: one GenAI CLIENT span (and gen_ai.* metrics) per attempt.
+const callOpenAI = (ctx: CallContext) =>
+  traceUpstreamCall(ctx, { serverAddress: new URL(openai.baseURL).hostname }, async (attempt) => {
+    const params = { ...attempt.request, model: attempt.model } as unknown as ChatCompletionCreateParams;
+    const answer = await openai.chat.completions.create(params, { signal: attempt.signal });
+    return answer instanceof Stream ? streamResult(answer) : jsonResult(answer);
+  });
 
-if (import.meta.main) {
-  serve({ fetch: createApp(new OpenAI()).fetch, port: 3000 });
-}
+// Breakers, retries and timeouts call upstream more than once, so they run around the call itself.
+const resilience = createResilience({ maxRetries: 2, timeoutMs: 30_000, failureThreshold: 5 });
+app.post('/v1/chat/completions', aiHandler(callOpenAI, [resilience]));
+
+serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 3000) }, (info) =>
+  console.log(`listening on http://127.0.0.1:${info.port}`),
+);

@@ -34,4 +34,5 @@ export async function main(client: OpenAI): Promise<{ text: string; cacheStatus:
   return { text, cacheStatus: response.headers.get('cache-status') };
 }
 
-if (import.meta.main) await main(new OpenAI());
+// maxRetries: 0: the breaker retries; the SDK's own retries would multiply its attempts.
+if (import.meta.main) await main(new OpenAI({ maxRetries: 0 }));

@@ -36,4 +36,5 @@ export async function main(openai: OpenAI): Promise<string | null | undefined> {
   return answer.choices[0]?.message.content;
 }
 
-if (import.meta.main) console.log(await main(new OpenAI()));
+// maxRetries: 0: the breaker retries; the SDK's own retries would multiply its attempts.
+if (import.meta.main) console.log(await main(new OpenAI({ maxRetries: 0 })));

@@ -85,7 +85,19 @@ export class CircuitBreaker {
   }
 
   get state(): BreakerState {
-    return this.#state.state;
+    return this.#settled().state;
+  }
+
+  /**
+   * The state now: an open breaker whose half-open time has passed is half-open (its next call is the
+   * probe) even before a call arrives, so `/readyz` and the stats stop calling it open.
+   */
+  #settled(): Internal {
+    const state = this.#state;
+    if (state.state === 'open' && this.#settings.clock.now() >= state.halfOpenAt) {
+      this.#transition({ state: 'half_open', probing: false }, undefined);
+    }
+    return this.#state;
   }
 
   /** Listen to state changes; returns a function that stops listening. */
@@ -128,7 +140,7 @@ export class CircuitBreaker {
   }
 
   snapshot(): BreakerSnapshot {
-    const state = this.#state;
+    const state = this.#settled();
     const counts = this.#settings.strategy.counts();
     const base = {
       name: this.name,

@@ -11,4 +11,11 @@ export { aiCachePolicy } from './policy.ts';
 export { redisStore } from './redis-store.ts';
 export type { CacheStatusParams, ForwardReason } from './status.ts';
 export { formatCacheStatus } from './status.ts';
-export type { CacheEntry, CacheLayer, CacheLookup, CacheResult, CacheStore } from './types.ts';
+export type {
+  CacheEntry,
+  CacheLayer,
+  CacheLookup,
+  CacheResult,
+  CacheStore,
+  ClearedEntries,
+} from './types.ts';

@@ -55,6 +55,7 @@ export function keyvStore(keyv: KeyvLike, options: KeyvStoreOptions = {}): Cache
         if (typeof key === 'string' && key.startsWith(prefix)) doomed.push(key);
       }
       for (const key of doomed) await keyv.delete(key);
+      return { keyv: doomed.length };
     },
   };
 }

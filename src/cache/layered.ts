@@ -69,8 +69,9 @@ export function layeredStore(
       await shared.delete(key);
     },
     async clear(prefix) {
-      await memory.clear(prefix);
-      await shared.clear(prefix);
+      const local = await memory.clear(prefix);
+      const remote = await shared.clear(prefix);
+      return { ...local, ...remote };
     },
   };
   if (memory.memoryStats) store.memoryStats = memory.memoryStats;

@@ -120,6 +120,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): CacheStore {
       }
     },
     async clear(prefix) {
+      const before = slots.size;
       if (prefix === undefined) {
         slots.clear();
         bytes = 0;
@@ -127,6 +128,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): CacheStore {
         for (const [key, slot] of slots) if (key.startsWith(prefix)) remove(key, slot);
       }
       report();
+      return { memory: before - slots.size };
     },
     memoryStats: () => ({ entries: slots.size, bytes, maxEntries, maxBytes }),
   };

@@ -13,7 +13,14 @@ import type { CacheStatusParams, ForwardReason } from './status.ts';
 import { formatCacheStatus } from './status.ts';
 import type { Outcome } from './telemetry.ts';
 import { recordOutcome, recordSavings } from './telemetry.ts';
-import type { CacheEntry, CacheLayer, CacheLookup, CacheResult, CacheStore } from './types.ts';
+import type {
+  CacheEntry,
+  CacheLayer,
+  CacheLookup,
+  CacheResult,
+  CacheStore,
+  ClearedEntries,
+} from './types.ts';
 
 /** What `stats()` reports, for the admin API and the CLI. */
 export interface CacheStats {
@@ -31,8 +38,8 @@ export interface CacheStats {
 /** The cache policy: run it with `aiCache()` (Hono), `withCache()` (functions) or in `compose()`. */
 export interface CachePolicy extends Policy<AiResult> {
   readonly store: CacheStore;
-  /** Delete one tenant's entries, or every entry of this cache's namespace. */
-  clear(tenant?: string): Promise<void>;
+  /** Delete one tenant's entries, or every entry of this cache's namespace; resolves to the count per layer. */
+  clear(tenant?: string): Promise<ClearedEntries>;
   stats(): CacheStats;
   /** Close the Redis connection the cache opened itself (from a `redis` URL). */
   close(): Promise<void>;
@@ -274,9 +281,10 @@ export function aiCachePolicy(options: AiCacheOptions = {}): CachePolicy {
     store,
     execute,
     async clear(tenant) {
-      await store.clear(
+      const removed = await store.clear(
         tenant === undefined ? `${config.namespace}:` : scopePrefix(config.namespace, tenant),
       );
+      return removed ?? {};
     },
     stats() {
       const total = Object.values(counts).reduce((sum, n) => sum + n, 0);

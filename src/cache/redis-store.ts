@@ -45,14 +45,16 @@ export function redisStore(connection: RedisConnection, namespace = 'alchemist:c
       // Glob characters in the prefix are escaped so MATCH only takes it literally.
       const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
       let cursor = '0';
+      let removed = 0;
       do {
         const page = await connection.run((client) =>
           client.scan(cursor, { MATCH: match, COUNT: CLEAR_BATCH }),
         );
         cursor = String(page.cursor);
         const keys = page.keys.map(String);
-        if (keys.length > 0) await connection.run((client) => client.unlink(keys));
+        if (keys.length > 0) removed += Number(await connection.run((client) => client.unlink(keys)));
       } while (cursor !== '0');
+      return { redis: removed };
     },
   };
   Object.defineProperty(store, 'sharedAvailable', { get: () => connection.available, enumerable: true });

@@ -1,6 +1,9 @@
 /** Where an answer came from, or which layer was consulted last (`alchemist.cache.layer`). */
 export type CacheLayer = 'memory' | 'redis' | 'keyv';
 
+/** Entries a `clear()` removed, per layer (a layer that cannot count them is absent). */
+export type ClearedEntries = Partial<Record<CacheLayer, number>>;
+
 /**
  * The outcome of one call through the cache (`alchemist.cache.result`):
  * `hit` fresh entry served; `miss` forwarded upstream; `stale` expired entry served because the
@@ -48,8 +51,12 @@ export interface CacheStore {
   /** Keep `entry` for `ttlMs` milliseconds (after which `get` returns undefined). */
   set(key: string, entry: CacheEntry, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;
-  /** Delete every key starting with `prefix`, or every key of this cache when omitted. */
-  clear(prefix?: string): Promise<void>;
+  /**
+   * Delete every key starting with `prefix`, or every key of this cache when omitted. Returns how many
+   * entries each layer removed, when the store can count them.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: stores written before counts existed resolve to void.
+  clear(prefix?: string): Promise<ClearedEntries | void>;
   /** Layered stores say which layer answered and whether one failed. */
   lookup?(key: string): Promise<CacheLookup>;
   /** Entries and bytes held in memory, when the store has a memory layer. */

@@ -13,6 +13,8 @@ export class CliError extends Error {
 export interface AdminClientOptions {
   /** Gateway base URL. */
   url: string;
+  /** Where an implicit URL came from (`PORT`, `ALCHEMIST_URL`...), named when the gateway cannot be reached. */
+  from?: string;
   /** Admin token (`--token`, ADMIN_TOKEN, or the local token file of a loopback gateway). */
   token: string | undefined;
   /** Per-request timeout, ms. */
@@ -54,7 +56,7 @@ export async function adminRequest(
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
     throw new CliError(
-      `cannot reach the gateway at ${options.url} (${cause}): is it running? Start it with \`alchemist-perf serve\`, or pass --url`,
+      `cannot reach the gateway at ${options.url}${options.from ? ` (from ${options.from})` : ''} (${cause}): is it running? Start it with \`alchemist-perf serve\`, or pass --url`,
     );
   }
   const text = await response.text();

@@ -48,11 +48,16 @@ export async function clearCacheCommand(
   )) as {
     cleared?: string;
     tenant?: string;
+    removed?: number;
+    layers?: Record<string, number>;
   };
+  const what = result.cleared === 'tenant' ? `the cache of tenant ${result.tenant}` : 'the whole cache';
+  const layers = Object.entries(result.layers ?? {})
+    .map(([layer, count]) => `${layer} ${count}`)
+    .join(', ');
+  const removed = result.removed ?? 0;
   options.write(
-    result.cleared === 'tenant'
-      ? `cleared the cache of tenant ${result.tenant}\n`
-      : 'cleared the whole cache\n',
+    `cleared ${what}: ${removed} ${removed === 1 ? 'entry' : 'entries'} removed${layers ? ` (${layers})` : ''}\n`,
   );
 }
 

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { PACKAGE_VERSION } from '../telemetry/version.ts';
 import { CliError, resolveToken } from './client.ts';
 import { clearCacheCommand, exportCommand, statsCommand } from './commands.ts';
+import { gatewayTarget } from './target.ts';
 
 const HELP = `alchemist-perf ${PACKAGE_VERSION}: caching, rate limits and circuit breakers for AI calls
 
@@ -21,7 +22,8 @@ Commands:
   simulate [--port p]            run the simulated provider on its own
 
 Options for stats, clear-cache and export:
-  --url <url>      gateway URL (default ALCHEMIST_URL or http://127.0.0.1:8787)
+  --url <url>      gateway URL (default ALCHEMIST_URL, else where serve listens: --config or
+                   ALCHEMIST_CONFIG [server], PORT and HOST, else http://127.0.0.1:8787)
   --token <token>  admin token (default ADMIN_TOKEN, or the local token of a loopback gateway)
   --timeout <ms>   per-request timeout (default 5000)
 `;
@@ -71,16 +73,11 @@ async function main(argv: string[]): Promise<number> {
     await serve(values.config);
     return -1; // keeps running until a signal
   }
-  const url = values.url ?? process.env.ALCHEMIST_URL ?? 'http://127.0.0.1:8787';
-  try {
-    new URL(url);
-  } catch {
-    throw new CliError(`--url ${JSON.stringify(url)} is not a URL`, 2);
-  }
+  const { url, from } = gatewayTarget(values.url, values.config, process.env);
   const timeoutMs = values.timeout === undefined ? 5000 : Number(values.timeout);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
     throw new CliError(`--timeout ${values.timeout}: expected milliseconds > 0`, 2);
-  const client = { url, token: resolveToken(url, values.token, process.env), timeoutMs };
+  const client = { url, from, token: resolveToken(url, values.token, process.env), timeoutMs };
   switch (command) {
     case 'stats': {
       const interval = values.interval === undefined ? 2 : Number(values.interval);

@@ -21,7 +21,12 @@ export async function serve(configPath: string | undefined): Promise<void> {
     }
     throw error;
   }
-  const gateway = await createGateway(config, { logger });
+  let gateway: Awaited<ReturnType<typeof createGateway>>;
+  try {
+    gateway = await createGateway(config, { logger });
+  } catch (error) {
+    throw new CliError(`cannot start the gateway: ${(error as Error).message}`);
+  }
   let signals = 0;
   const stop = (signal: string) => {
     signals++;

@@ -156,8 +156,24 @@ export function adminRoutes(sources: AdminSources): Hono {
     } else if (body.tenant !== undefined || body.api_key !== undefined) {
       return adminError(c, 400, 'invalid_tenant', "'tenant' and 'api_key' must be non-empty strings");
     }
-    await sources.policies.cache.clear(tenant);
-    return c.json({ cleared: tenant === undefined ? 'all' : 'tenant', ...(tenant ? { tenant } : {}) });
+    const { apiKeys } = sources.config;
+    // With [[api_keys]], tenants are names from the config: any other name is a typo, not an empty tenant.
+    if (tenant !== undefined && apiKeys.length > 0 && !apiKeys.some((entry) => entry.tenant === tenant)) {
+      return adminError(
+        c,
+        404,
+        'unknown_tenant',
+        `No [[api_keys]] entry has tenant ${JSON.stringify(tenant)}: nothing to clear`,
+      );
+    }
+    const layers = await sources.policies.cache.clear(tenant);
+    const removed = Object.values(layers).reduce((sum, count) => sum + count, 0);
+    return c.json({
+      cleared: tenant === undefined ? 'all' : 'tenant',
+      ...(tenant ? { tenant } : {}),
+      removed,
+      layers,
+    });
   });
   admin.get('/export', async (c) => {
     const exported = {

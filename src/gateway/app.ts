@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import type { Policy } from '../core/compose.ts';
-import { isAlchemistError, isAuthenticationError, toErrorResponse } from '../core/errors.ts';
 import { redactExcerpt } from '../core/redact.ts';
 import type { AiResult } from '../core/result.ts';
 import { cacheHeaders } from '../hono/cache.ts';
 import { aiContext } from '../hono/context.ts';
+import { aiErrorHandler } from '../hono/error-handler.ts';
 import { aiHandler } from '../hono/handler.ts';
 import { rateLimitHeaders } from '../hono/ratelimit.ts';
 import { type AdminSources, adminRoutes } from './admin.ts';
@@ -12,6 +12,7 @@ import { requestBodyLimit } from './body-limit.ts';
 import { readyzHandler } from './health.ts';
 import { createIdentify } from './identity.ts';
 import type { Logger } from './log.ts';
+import { modelRoutes } from './models.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
 import { proxyCall } from './proxy.ts';
 import { validateChatRequest } from './validate.ts';
@@ -51,23 +52,16 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
   const { config, policies, registry, logger } = deps;
   const app = new Hono();
 
-  app.onError((error, c) => {
-    if (isAlchemistError(error)) {
-      const response = error.getResponse();
-      // RFC 6750 §3: a 401 for a bearer-protected resource names the scheme. Only the client's own
-      // key earns it: a provider refusing ours is a 502 `upstream_auth`.
-      if (isAuthenticationError(error))
-        response.headers.set('www-authenticate', 'Bearer realm="alchemist-perf"');
-      return response;
-    }
-    logger.error('unhandled error', {
-      error: error.name,
-      message: redactExcerpt(error.message),
-      route: c.req.path,
-    });
-    const { status, headers, body } = toErrorResponse(error);
-    return c.json(body, status as 500, headers);
-  });
+  app.onError(
+    aiErrorHandler({
+      onUnexpected: (error, c) =>
+        logger.error('unhandled error', {
+          error: error.name,
+          message: redactExcerpt(error.message),
+          route: c.req.path,
+        }),
+    }),
+  );
   app.notFound((c) =>
     c.json(
       {
@@ -84,13 +78,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', readyzHandler(deps));
   app.route('/admin', adminRoutes(deps));
-  app.get('/v1/models', (c) => {
-    const names = new Set([...Object.keys(config.models)]);
-    return c.json({
-      object: 'list',
-      data: [...names].map((id) => ({ id, object: 'model', created: 0, owned_by: registry.resolve(id) })),
-    });
-  });
+  app.route('/v1/models', modelRoutes(config, registry, deps.simulatorUrl !== undefined));
 
   const route = '/v1/chat/completions';
   app.use(route, requestBodyLimit(config.server.maxBodyBytes));

@@ -44,6 +44,22 @@ const CLIENT_HEADERS_TIMEOUT_MS = 10_000;
 /** Longest a client may take to send its whole request (headers and body), ms. */
 const CLIENT_REQUEST_TIMEOUT_MS = 20_000;
 
+async function startEmbeddedSimulator(settings: GatewayConfig['simulator']): Promise<Simulator> {
+  try {
+    return await startSimulator({
+      latencyMs: settings.latencyMs,
+      jitterMs: settings.jitterMs,
+      chunkDelayMs: settings.chunkDelayMs,
+      port: settings.port,
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    throw new Error(
+      `the simulator port 127.0.0.1:${settings.port} is in use: set [simulator] port to a free port, or 0 for any`,
+    );
+  }
+}
+
 /** A gateway: the Hono app plus its lifecycle. */
 export interface Gateway {
   readonly app: Hono;
@@ -76,13 +92,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const forgetSecrets = [registerSecrets(secretValues(config))];
   const startedAt = Date.now();
   let phase: GatewayPhase = 'starting';
-  const simulator = config.simulator.enabled
-    ? await startSimulator({
-        latencyMs: config.simulator.latencyMs,
-        jitterMs: config.simulator.jitterMs,
-        chunkDelayMs: config.simulator.chunkDelayMs,
-      })
-    : undefined;
+  const simulator = config.simulator.enabled ? await startEmbeddedSimulator(config.simulator) : undefined;
   const registry = createProviderRegistry(config, simulator?.url);
   const policies = createGatewayPolicies(config, registry);
   const reader = options.telemetry === false ? undefined : new OnDemandMetricReader();
@@ -124,14 +134,25 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     async start() {
       if (server) throw new Error('gateway already started');
       if (reader) {
-        telemetry = await setupTelemetry({
-          serviceName: config.telemetry.serviceName,
-          serviceVersion: PACKAGE_VERSION,
-          prometheusPort: config.telemetry.prometheusPort,
-          prometheusHost: config.telemetry.prometheusHost,
-          otlpEndpoint: config.telemetry.otlpEndpoint,
-          metricReaders: [reader],
-        });
+        try {
+          telemetry = await setupTelemetry({
+            serviceName: config.telemetry.serviceName,
+            serviceVersion: PACKAGE_VERSION,
+            prometheusPort: config.telemetry.prometheusPort,
+            prometheusHost: config.telemetry.prometheusHost,
+            otlpEndpoint: config.telemetry.otlpEndpoint,
+            metricReaders: [reader],
+          });
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+          // A second gateway on one machine: its metrics port is the first thing to collide.
+          const { prometheusHost = '127.0.0.1', prometheusPort = 9464 } = config.telemetry;
+          throw new Error(
+            `the metrics port ${prometheusHost}:${prometheusPort} is in use (another gateway?): ` +
+              'move it with OTEL_EXPORTER_PROMETHEUS_PORT=<port> or [telemetry] prometheus_port, ' +
+              'or turn it off with [telemetry] prometheus_port = false',
+          );
+        }
         // The breakers of configured models exist from the start: give them their series now.
         policies.resilience.breakers.recordStates();
       }

@@ -2,6 +2,7 @@ export { type AiBreakerOptions, aiBreaker } from './breaker.ts';
 export { aiCache, cacheHeaders } from './cache.ts';
 export type { AiContextOptions, AlchemistEnv, AlchemistVariables } from './context.ts';
 export { aiContext, callContextOf } from './context.ts';
+export { type AiErrorHandlerOptions, aiErrorHandler } from './error-handler.ts';
 export { type AiHandlerOptions, aiHandler } from './handler.ts';
 export type { OnRejected, PolicyMiddlewareOptions } from './policy.ts';
 export { policyMiddleware } from './policy.ts';

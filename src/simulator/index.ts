@@ -1,7 +1,7 @@
 export { runSimulatorCli } from './cli.ts';
 export type { SimulatedReply } from './reply.ts';
 export { countInputTokens, simulateReply, textOf } from './reply.ts';
-export { startSimulator } from './server.ts';
+export { SIMULATED_MODELS, startSimulator } from './server.ts';
 export type {
   SimulatedFailure,
   Simulator,

@@ -19,7 +19,15 @@ import type {
 type Api = 'openai' | 'anthropic';
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
-const MODELS = ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'claude-3-5-sonnet', 'claude-3-sonnet', 'claude-3-haiku'];
+/** The models `GET /v1/models` lists (every other model name is answered too). */
+export const SIMULATED_MODELS: readonly string[] = [
+  'gpt-4o',
+  'gpt-4o-mini',
+  'gpt-4.1',
+  'claude-3-5-sonnet',
+  'claude-3-sonnet',
+  'claude-3-haiku',
+];
 
 function emptyStats(): SimulatorStats {
   return {
@@ -337,7 +345,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if ((path === '/v1/models' || path === '/models') && req.method === 'GET') {
         return sendJson(res, 200, {
           object: 'list',
-          data: MODELS.map((id) => ({ id, object: 'model', created: 0, owned_by: 'alchemist-simulator' })),
+          data: SIMULATED_MODELS.map((id) => ({
+            id,
+            object: 'model',
+            created: 0,
+            owned_by: 'alchemist-simulator',
+          })),
         });
       }
       return sendJson(res, 404, {

@@ -155,8 +155,16 @@ function startPrometheus(port: number, host: string): Promise<PrometheusExporter
     const exporter = new PrometheusExporter({ port, host, preventServerStart: true });
     exporter.startServer().then(
       () => resolve(exporter),
-      (error: unknown) =>
-        reject(new Error(`cannot serve Prometheus metrics on ${host}:${port}: ${String(error)}`)),
+      (error: unknown) => {
+        const code = (error as NodeJS.ErrnoException).code;
+        const why =
+          code === 'EADDRINUSE'
+            ? 'the port is in use: pass prometheusPort (or set OTEL_EXPORTER_PROMETHEUS_PORT) to a free port, or prometheusPort: false'
+            : String(error);
+        reject(
+          Object.assign(new Error(`cannot serve Prometheus metrics on ${host}:${port}: ${why}`), { code }),
+        );
+      },
     );
   });
 }

@@ -121,9 +121,9 @@ describe('alchemist-perf clear-cache and export', () => {
   it('clears the cache so the next identical request is a miss', async () => {
     const run = await cli(['clear-cache', '--url', gw.url], { ADMIN_TOKEN });
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe('cleared the whole cache\n');
+    expect(run.stdout).toBe('cleared the whole cache: 1 entry removed (memory 1)\n');
     const tenant = await cli(['clear-cache', '--tenant', 'team-x', '--url', gw.url], { ADMIN_TOKEN });
-    expect(tenant.stdout).toBe('cleared the cache of tenant team-x\n');
+    expect(tenant.stdout).toBe('cleared the cache of tenant team-x: 0 entries removed (memory 0)\n');
     const response = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer sk-cli-user-1' },

@@ -356,7 +356,13 @@ describe('gateway over HTTP: health, admin, metrics', () => {
       headers: admin,
       body: '{"tenant":"team-b"}',
     });
-    expect(await other.json()).toEqual({ cleared: 'tenant', tenant: 'team-b' });
+    const otherCleared = (await other.json()) as { removed: number; layers: { memory: number } };
+    expect(otherCleared).toEqual({
+      cleared: 'tenant',
+      tenant: 'team-b',
+      removed: otherCleared.layers.memory,
+      layers: { memory: otherCleared.layers.memory },
+    });
     expect((await post(chat('to be cleared'))).headers.get('cache-status')).toMatch(/hit/);
     const mine = await fetch(`${gw.url}/admin/cache/clear`, {
       method: 'POST',
@@ -364,9 +370,10 @@ describe('gateway over HTTP: health, admin, metrics', () => {
       body: '{"tenant":"team-a"}',
     });
     expect(mine.status).toBe(200);
+    expect(((await mine.json()) as { removed: number }).removed).toBeGreaterThanOrEqual(1);
     expect((await post(chat('to be cleared'))).headers.get('cache-status')).toMatch(/miss/);
     const all = await fetch(`${gw.url}/admin/cache/clear`, { method: 'POST', headers: admin });
-    expect(await all.json()).toEqual({ cleared: 'all' });
+    expect(await all.json()).toEqual({ cleared: 'all', removed: 1, layers: { memory: 1 } });
     expect((await post(chat('to be cleared'))).headers.get('cache-status')).toMatch(/miss/);
   });
 

@@ -1,13 +1,15 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { MockLanguageModelV4 } from 'ai/test';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main as aiSdkMain } from '../../examples/ai-sdk.ts';
 import { guarded } from '../../examples/compose.ts';
-import { createApp } from '../../examples/hono-app.ts';
 import { main as openAiMain } from '../../examples/openai-adapter.ts';
 import { createAsk, main as wrappersMain } from '../../examples/wrappers.ts';
 import type { Simulator } from '../../src/simulator/index.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
+import { freePort } from '../helpers/ports.ts';
 import { useTestTelemetry } from '../helpers/telemetry.ts';
 
 /** The README's examples run, against the simulated provider, and do what the README says. */
@@ -26,27 +28,93 @@ beforeEach(() => {
 
 const client = () => new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: 'sk-example', maxRetries: 0 });
 
+/** Run an example file as its own process (as a user runs it), pointed at the simulator; resolves its URL. */
+async function runExample(file: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(import.meta.dirname, '../../examples', file)], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      OPENAI_BASE_URL: `${sim.url}/v1`,
+      OPENAI_API_KEY: 'sk-example',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const append = (text: string) => {
+    output += text;
+  };
+  child.stdout?.setEncoding('utf8').on('data', append);
+  child.stderr?.setEncoding('utf8').on('data', append);
+  const deadline = Date.now() + 20_000;
+  while (!output.includes(`listening on http://127.0.0.1:${port}`)) {
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`${file} did not start:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
 describe('examples', () => {
-  it('hono-app: a miss then a hit, and a streamed answer over SSE', async () => {
-    const app = createApp(client());
+  describe('hono-app, run as a process', () => {
+    let app: { url: string; child: ChildProcess };
+    beforeAll(async () => {
+      app = await runExample('hono-app.ts');
+    });
+    afterAll(() => {
+      app?.child.kill('SIGTERM');
+    });
     const post = (body: unknown) =>
-      app.request('/v1/chat/completions', {
+      fetch(`${app.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: 'Bearer sk-caller' },
         body: JSON.stringify(body),
       });
-    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hono example' }] };
-    const first = await post(body);
-    expect(first.status).toBe(200);
-    expect(first.headers.get('cache-status')).toMatch(/fwd=miss/);
-    expect(first.headers.get('ratelimit-policy')).toBeTruthy();
-    const second = await post(body);
-    expect(second.headers.get('cache-status')).toMatch(/; hit/);
-    expect(await second.json()).toEqual(await first.json());
-    const stream = await post({ ...body, stream: true });
-    expect(stream.headers.get('content-type')).toContain('text/event-stream');
-    expect((await stream.text()).trim().endsWith('data: [DONE]')).toBe(true);
-    expect(sim.stats().requests).toBe(2);
+
+    it('hono-app: a miss then a hit, and a streamed answer over SSE', async () => {
+      const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hono example' }] };
+      const first = await post(body);
+      expect(first.status).toBe(200);
+      expect(first.headers.get('cache-status')).toMatch(/fwd=miss/);
+      expect(first.headers.get('ratelimit-policy')).toBeTruthy();
+      const second = await post(body);
+      expect(second.headers.get('cache-status')).toMatch(/; hit/);
+      expect(await second.json()).toEqual(await first.json());
+      const stream = await post({ ...body, stream: true });
+      expect(stream.headers.get('content-type')).toContain('text/event-stream');
+      expect((await stream.text()).trim().endsWith('data: [DONE]')).toBe(true);
+      expect(sim.stats().requests).toBe(2);
+    });
+
+    // Issue 17 item 2: without app.onError an upstream 400 was a plain-text 500, and an upstream 500
+    // was sent 9 times (the SDK's retries inside resilience's) before a plain-text 500.
+    it('hono-app: an upstream 400 answers 400 as OpenAI-style JSON', async () => {
+      sim.setMode({ fail: '400' });
+      try {
+        const response = await post({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'bad' }] });
+        expect(response.status).toBe(400);
+        expect(await response.json()).toEqual({
+          error: { message: 'Provider answered 400', type: 'invalid_request_error', code: 'upstream_400' },
+        });
+        expect(sim.stats().requests).toBe(1);
+      } finally {
+        sim.setMode(null);
+      }
+    });
+
+    it('hono-app: an upstream 500 is tried 3 times (no SDK retries), then answers 502 as JSON', async () => {
+      sim.setMode({ fail: '500' });
+      try {
+        const response = await post({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'down' }] });
+        expect(response.status).toBe(502);
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+          'bad_upstream_response',
+        );
+        expect(sim.stats().requests).toBe(3);
+      } finally {
+        sim.setMode(null);
+      }
+    });
   });
 
   it('wrappers: nested wrappers and withAll each call upstream once for a repeated request', async () => {

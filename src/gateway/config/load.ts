@@ -202,6 +202,7 @@ export function resolveConfig(input: unknown, env: Env = process.env, source?: s
       latencyMs: file.simulator?.latency_ms ?? 250,
       jitterMs: file.simulator?.jitter_ms ?? 100,
       chunkDelayMs: file.simulator?.chunk_delay_ms ?? 15,
+      port: file.simulator?.port ?? 0,
     },
     source,
   };

@@ -153,6 +153,8 @@ export const simulatorSchema = z.strictObject({
   latency_ms: nonNegativeNumber.optional(),
   jitter_ms: nonNegativeNumber.optional(),
   chunk_delay_ms: nonNegativeNumber.optional(),
+  /** Port of the embedded simulator on 127.0.0.1; 0 picks a free one. */
+  port: port.optional(),
 });
 
 export const fileSchema = z.strictObject({

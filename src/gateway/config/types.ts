@@ -86,6 +86,8 @@ export interface GatewayConfig {
     readonly latencyMs: number;
     readonly jitterMs: number;
     readonly chunkDelayMs: number;
+    /** Port on 127.0.0.1; 0 = any free port. */
+    readonly port: number;
   };
   /** Where the config came from (the file path, or undefined for embedded defaults). */
   readonly source: string | undefined;
