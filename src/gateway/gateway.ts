@@ -76,7 +76,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       })
     : undefined;
   const registry = createProviderRegistry(config, simulator?.url);
-  const policies = createGatewayPolicies(config, registry);
+  const policies = createGatewayPolicies(config, registry, logger);
   const reader = options.telemetry === false ? undefined : new OnDemandMetricReader();
   let adminToken = config.admin.token?.reveal();
   let localTokenPort: number | undefined;

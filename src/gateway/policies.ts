@@ -13,6 +13,8 @@ import type { RedisConnection } from '../redis/connection.ts';
 import { createRedisConnection } from '../redis/connection.ts';
 import { setModelPrice } from '../telemetry/prices.ts';
 import type { GatewayConfig } from './config/types.ts';
+import type { Logger } from './log.ts';
+import { silentLogger } from './log.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
 
 /** The stateful pieces of one gateway, created once from the config and shared by every request. */
@@ -26,15 +28,23 @@ export interface GatewayPolicies {
   close(): Promise<void>;
 }
 
-/** Build the cache, limiters and breakers from the resolved config. */
-export function createGatewayPolicies(config: GatewayConfig, registry: ProviderRegistry): GatewayPolicies {
+/** Build the cache, limiters and breakers from the resolved config; Redis failures are logged to `logger`. */
+export function createGatewayPolicies(
+  config: GatewayConfig,
+  registry: ProviderRegistry,
+  logger: Logger = silentLogger,
+): GatewayPolicies {
   for (const [model, entry] of Object.entries(config.models)) {
     if (entry.inputPrice !== undefined || entry.outputPrice !== undefined) {
       setModelPrice(model, { input: entry.inputPrice ?? 0, output: entry.outputPrice ?? 0 });
     }
   }
   const redis = config.cache.redisUrl
-    ? createRedisConnection({ url: config.cache.redisUrl, commandTimeoutMs: config.cache.redisTimeoutMs })
+    ? createRedisConnection({
+        url: config.cache.redisUrl,
+        commandTimeoutMs: config.cache.redisTimeoutMs,
+        logger,
+      })
     : undefined;
 
   const cache = aiCachePolicy({

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { MeterProvider } from '@opentelemetry/api';
-import { diag } from '@opentelemetry/api';
 import { createClient, ErrorReply } from 'redis';
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
 import { getInstruments } from '../telemetry/instruments.ts';
 import { ATTR_STORE } from '../telemetry/semconv.ts';
 import { StoreUnavailableError } from './errors.ts';
+import type { RedisFailureKind, RedisLogger } from './failures.ts';
+import { classifyFailure, diagLogger, failureReporter, replyFailure, WRITE_REFUSALS } from './failures.ts';
 import { redactRedisUrl } from './url.ts';
 
 /** The node-redis client a connection hands to `run()`. */
@@ -30,12 +31,24 @@ export interface RedisConnectionOptions {
   meterProvider?: MeterProvider;
   /** Time source for the breaker cooldown. @default Date.now */
   clock?: Clock;
+  /**
+   * Where failures are logged: one line per failure kind (`auth`, `tls`, `oom`, ...) per
+   * `logIntervalMs`, with the server's host and error codes only. @default OpenTelemetry's diag logger
+   */
+  logger?: RedisLogger;
+  /** Shortest time between two log lines of the same failure kind. @default 60000 */
+  logIntervalMs?: number;
 }
 
 /** One guarded Redis connection, shared by the cache and the rate limiter. */
 export interface RedisConnection {
-  /** False while Redis is down (not connected) or its breaker is open. */
+  /**
+   * False while Redis is down (not connected), hung (a reply is overdue), refusing writes (OOM,
+   * READONLY), or its breaker is open.
+   */
   readonly available: boolean;
+  /** Why it is unavailable, while it is (the last failure seen); undefined while available. */
+  readonly failure?: RedisFailureKind | undefined;
   /**
    * Run commands on the client. Rejects fast with a `StoreUnavailableError` (see
    * `isStoreUnavailableError`) when Redis is down, and never waits longer than `commandTimeoutMs`.
@@ -78,17 +91,24 @@ function validUrl(url: unknown): string {
   return url;
 }
 
+/** The key a write probe sets (with a 1 s expiry) to learn that a Redis refusing writes accepts them again. */
+const WRITE_PROBE_KEY = 'alchemist:probe';
+
 /**
  * Open one guarded Redis connection for the process. It never queues commands while disconnected
  * (node-redis `disableOfflineQueue`), bounds every `run()` to `commandTimeoutMs`, reconnects with a
- * capped backoff, and opens a small breaker after `failureThreshold` consecutive failures so a hung
- * Redis costs microseconds, not timeouts, per request. `alchemist.store.available` (`alchemist.store`
- * = `redis`) is recorded at start and on every change. The URL's password is never logged.
+ * capped backoff, and opens a small breaker after `failureThreshold` consecutive failures. A hung
+ * Redis costs one `commandTimeoutMs` at most: once a reply is overdue, later runs fail at once
+ * (replies on one connection come in order, so they would only queue behind it) until it arrives.
+ * A Redis that refuses writes (OOM, READONLY, MISCONF) is unavailable until a write probe succeeds.
+ * `alchemist.store.available` (`alchemist.store` = `redis`) is recorded at start and on every
+ * change; each failure kind is logged once per `logIntervalMs`, never with the URL's password.
  *
  * @param options.url the Redis URL
  * @param [options.commandTimeoutMs=50] bound on each `run()`
  * @param [options.connectTimeoutMs=500] TCP connect timeout
  * @param [options.failureThreshold=3] consecutive failures that open the breaker
+ * @param [options.logger=diag] where failure lines go
  * @example
  * const redis = createRedisConnection({ url: process.env.REDIS_URL! });
  * app.use('/v1/*', aiCache({ redis }));
@@ -101,9 +121,16 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
   const maxReconnectDelayMs = positive('maxReconnectDelayMs', options.maxReconnectDelayMs, 1000);
   const failureThreshold = positive('failureThreshold', options.failureThreshold, 3);
   const breakerCooldownMs = positive('breakerCooldownMs', options.breakerCooldownMs, 500);
+  const logIntervalMs = positive('logIntervalMs', options.logIntervalMs, 60_000, 0);
   const clock = options.clock ?? systemClock;
   const { meterProvider } = options;
-  const safeUrl = redactRedisUrl(url);
+  const tls = url.startsWith('rediss:');
+  const report = failureReporter({
+    logger: options.logger ?? diagLogger,
+    server: new URL(url).host || redactRedisUrl(url),
+    intervalMs: logIntervalMs,
+    now: () => clock.now(),
+  });
 
   const client: RedisClient = createClient({
     url,
@@ -126,6 +153,10 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
   let failures = 0;
   let openedAt = 0;
   let available = false;
+  // Runs past their deadline whose reply has not come back yet: while any is, Redis is hung for us.
+  let overdue = 0;
+  // Why Redis is not serving (the last failure); cleared when it serves again.
+  let failure: RedisFailureKind | undefined;
   let probeTimer: ReturnType<typeof setTimeout> | undefined;
   const listeners = new Set<(available: boolean) => void>();
 
@@ -137,11 +168,14 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     }
   };
   const update = () => {
-    const next = !closed && ready && breaker === 'closed';
+    const next = !closed && ready && breaker === 'closed' && overdue === 0;
     if (next === available) return;
     available = next;
     record();
-    diag.warn(`alchemist-perf: Redis ${safeUrl} is ${next ? 'available again' : 'unavailable'}`);
+    if (next) {
+      failure = undefined;
+      report.recovered();
+    }
     for (const listener of listeners) {
       try {
         listener(next);
@@ -149,6 +183,10 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
         // A listener's bug must not break the connection.
       }
     }
+  };
+  const failed = (kind: RedisFailureKind, error: unknown) => {
+    failure = kind;
+    report.failed(kind, error);
   };
   // Re-record now and then, so a MeterProvider registered after start still sees the state.
   const heartbeat = setInterval(record, 10_000);
@@ -174,18 +212,29 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     failures++;
     if (breaker === 'half_open' || (breaker === 'closed' && failures >= failureThreshold)) openBreaker();
   };
-  // While open, a background PING closes the breaker when Redis answers again, even without traffic.
+  // While open, a background probe closes the breaker when Redis serves again, even without traffic:
+  // a PING, or a short-lived write when Redis was refusing writes (it answers PING all along).
   const scheduleProbe = () => {
     if (probeTimer || closed) return;
     probeTimer = setTimeout(async () => {
       probeTimer = undefined;
       if (breaker !== 'open' || closed) return;
-      if (ready) {
+      // An overdue reply means the probe would only queue behind it.
+      if (ready && overdue === 0) {
+        const writeProbe = failure !== undefined && WRITE_REFUSALS.has(failure);
         try {
-          await withDeadline(client.ping());
+          await withDeadline(
+            writeProbe
+              ? client.set(WRITE_PROBE_KEY, '1', { expiration: { type: 'PX', value: 1000 } })
+              : client.ping(),
+          );
           closeBreaker();
           return;
-        } catch {
+        } catch (error) {
+          if (error instanceof ErrorReply) {
+            const kind = replyFailure(error);
+            if (kind) failed(kind, error);
+          }
           openedAt = clock.now();
         }
       }
@@ -195,13 +244,13 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
   };
 
   client.on('error', (error: unknown) => {
-    // Required: an EventEmitter 'error' without a listener crashes the process. The socket errors
-    // repeat on every reconnect attempt, so only the state change is logged (in update()).
+    // Required: an EventEmitter 'error' without a listener crashes the process. The errors repeat
+    // on every reconnect attempt; the reporter logs each kind once per interval.
     if (!client.isReady && ready) {
       ready = false;
       update();
     }
-    diag.debug(`alchemist-perf: Redis ${safeUrl} error: ${error instanceof Error ? error.name : 'unknown'}`);
+    failed(classifyFailure(error, tls), error);
   });
   client.on('ready', () => {
     ready = true;
@@ -215,25 +264,42 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     });
   }
   client.connect().catch(() => {
-    // Only when closed during the first connect; later connection errors go to 'error'.
+    // Connection errors (the first connect's too) also go to 'error', which reports them.
   });
 
   function withDeadline<T>(promise: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let late = false;
       // Why setImmediate: after the event loop was blocked (a loaded process), expired timers run
       // before pending I/O. Deferring to the check phase lets a reply already in the socket buffer
       // win, so a busy process does not see a healthy Redis as timed out.
       const timer = setTimeout(
-        () => setImmediate(() => reject(new StoreUnavailableError('timeout'))),
+        () =>
+          setImmediate(() => {
+            if (settled) return;
+            late = true;
+            overdue++;
+            update();
+            reject(new StoreUnavailableError('timeout'));
+          }),
         commandTimeoutMs,
       );
+      const settle = () => {
+        settled = true;
+        clearTimeout(timer);
+        if (late) {
+          overdue--;
+          update();
+        }
+      };
       promise.then(
         (value) => {
-          clearTimeout(timer);
+          settle();
           resolve(value);
         },
         (error: unknown) => {
-          clearTimeout(timer);
+          settle();
           reject(error);
         },
       );
@@ -243,24 +309,41 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
   async function run<T>(fn: (client: RedisClient) => Promise<T>): Promise<T> {
     if (closed) throw new StoreUnavailableError('closed');
     if (!ready || !client.isReady) throw new StoreUnavailableError('offline');
-    if (breaker === 'open') {
-      if (clock.now() - openedAt < breakerCooldownMs) throw new StoreUnavailableError('breaker_open');
-      breaker = 'half_open'; // this call is the trial; others keep failing fast until it settles
-    } else if (breaker === 'half_open') {
+    if (breaker === 'half_open' || (breaker === 'open' && clock.now() - openedAt < breakerCooldownMs)) {
       throw new StoreUnavailableError('breaker_open');
     }
+    // Replies come in order: a command sent now would only wait behind the overdue one. It counts
+    // as a failure, so a hung Redis opens the breaker as a dead one does.
+    if (overdue > 0) {
+      onFailure();
+      throw new StoreUnavailableError('overdue');
+    }
+    if (breaker === 'open') breaker = 'half_open'; // this call is the trial; others fail fast until it settles
     try {
       const value = await withDeadline(fn(client));
       closeBreaker();
       return value;
     } catch (error) {
       if (error instanceof ErrorReply) {
-        // Redis answered: it is up, the command was wrong.
-        closeBreaker();
+        const kind = replyFailure(error);
+        if (kind === undefined) {
+          // Redis answered: it is up, the command was wrong.
+          closeBreaker();
+          throw error;
+        }
+        // Redis answers but will not serve us (refused writes, revoked credentials): degraded
+        // until the probe's write succeeds, rather than failing every write one by one.
+        failed(kind, error);
+        openBreaker();
+        throw new StoreUnavailableError('refused', { cause: error });
+      }
+      if (error instanceof StoreUnavailableError) {
+        if (error.reason === 'timeout') failed('timeout', error);
+        onFailure();
         throw error;
       }
+      failed(classifyFailure(error, tls), error);
       onFailure();
-      if (error instanceof StoreUnavailableError) throw error;
       throw new StoreUnavailableError('connection', { cause: error });
     }
   }
@@ -278,6 +361,9 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
   return {
     get available() {
       return available;
+    },
+    get failure() {
+      return available ? undefined : failure;
     },
     run,
     async evalScript(script, keys, args) {

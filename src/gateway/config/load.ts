@@ -162,10 +162,9 @@ export function resolveConfig(input: unknown, env: Env = process.env, source?: s
     cache: {
       enabled: file.cache?.enabled ?? true,
       redisUrl: file.cache?.redis_url,
-      // Generous on purpose: a limiter script that times out falls back to per-process limits even
-      // though Redis may have counted it (over-admission under bursts). A dead Redis fails fast anyway
-      // (connection refused, and the connection's breaker opens after a few failures).
-      redisTimeoutMs: file.cache?.redis_timeout_ms ?? 1000,
+      // A hung Redis costs each request at most this once (later calls fail fast while a reply is
+      // overdue), so it bounds what a frozen Redis adds to a request (DESIGN: ~100 ms at most).
+      redisTimeoutMs: file.cache?.redis_timeout_ms ?? 50,
       defaultTtlSeconds: file.cache?.default_ttl ?? 3600,
       maxMemoryItems: file.cache?.max_memory_items ?? 10_000,
     },
