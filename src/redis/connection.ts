@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MeterProvider } from '@opentelemetry/api';
-import { createClient, ErrorReply } from 'redis';
+import { ErrorReply } from 'redis';
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
 import { getInstruments } from '../telemetry/instruments.ts';
@@ -8,15 +8,25 @@ import { ATTR_STORE } from '../telemetry/semconv.ts';
 import { StoreUnavailableError } from './errors.ts';
 import type { RedisFailureKind, RedisLogger } from './failures.ts';
 import { classifyFailure, diagLogger, failureReporter, replyFailure, WRITE_REFUSALS } from './failures.ts';
-import { redactRedisUrl } from './url.ts';
+import type { RedisClient } from './topology.ts';
+import { openTopology, resolveTopology } from './topology.ts';
 
-/** The node-redis client a connection hands to `run()`. */
-export type RedisClient = ReturnType<typeof createClient>;
+export type { RedisClient } from './topology.ts';
 
 /** Options of {@link createRedisConnection}. */
 export interface RedisConnectionOptions {
-  /** `redis://[user:password@]host:port[/db]` or `rediss://...`. Required. */
-  url: string;
+  /** `redis://[user:password@]host:port[/db]` or `rediss://...`. Exactly one of `url`, `cluster`, `sentinel`. */
+  url?: string;
+  /**
+   * Redis Cluster seed node URLs (`redis://[user:password@]host:port`); the other nodes are
+   * discovered, with the first seed's credentials and TLS.
+   */
+  cluster?: readonly string[];
+  /**
+   * A Sentinel set: the monitored master's `name` and sentinel URLs (their credentials are used for
+   * the data nodes too). The connection follows the master through failovers.
+   */
+  sentinel?: { readonly name: string; readonly nodes: readonly string[] };
   /** Longest a `run()` (one or more commands) may take before it fails as unavailable. @default 50 */
   commandTimeoutMs?: number;
   /** Longest a TCP connect (first or reconnect) may take. @default 500 */
@@ -55,6 +65,11 @@ export interface RedisConnection {
    * Errors Redis itself replies with (`WRONGTYPE`, script errors) pass through unchanged.
    */
   run<T>(fn: (client: RedisClient) => Promise<T>): Promise<T>;
+  /**
+   * One handle per master (every master of a cluster, the one master otherwise), each with a
+   * bounded `run()` like the connection's: for work that must visit every master (SCAN, clear).
+   */
+  masters?(): Promise<ReadonlyArray<Pick<RedisConnection, 'run'>>>;
   /** EVALSHA, falling back to EVAL (which also caches the script) when Redis answers NOSCRIPT. */
   evalScript(script: string, keys: string[], args: (string | number)[]): Promise<unknown>;
   /** Called with the new state whenever `available` changes. Returns an unsubscribe function. */
@@ -71,24 +86,6 @@ function positive(name: string, value: number | undefined, fallback: number, min
     throw new TypeError(`RedisConnectionOptions.${name} must be a number >= ${min}, got ${String(value)}`);
   }
   return resolved;
-}
-
-function validUrl(url: unknown): string {
-  if (typeof url !== 'string' || url.trim() === '') {
-    throw new TypeError('RedisConnectionOptions.url is required (redis://host:port)');
-  }
-  let protocol: string;
-  try {
-    protocol = new URL(url).protocol;
-  } catch {
-    throw new TypeError(`RedisConnectionOptions.url is not a URL: ${redactRedisUrl(url)}`);
-  }
-  if (protocol !== 'redis:' && protocol !== 'rediss:') {
-    throw new TypeError(
-      `RedisConnectionOptions.url must start with redis:// or rediss://, got ${JSON.stringify(protocol)}`,
-    );
-  }
-  return url;
 }
 
 /** The key a write probe sets (with a 1 s expiry) to learn that a Redis refusing writes accepts them again. */
@@ -115,7 +112,7 @@ const WRITE_PROBE_KEY = 'alchemist:probe';
  * process.on('SIGTERM', () => redis.close());
  */
 export function createRedisConnection(options: RedisConnectionOptions): RedisConnection {
-  const url = validUrl(options.url);
+  const topology = resolveTopology(options);
   const commandTimeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs, 50);
   const connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs, 500);
   const maxReconnectDelayMs = positive('maxReconnectDelayMs', options.maxReconnectDelayMs, 1000);
@@ -124,29 +121,6 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
   const logIntervalMs = positive('logIntervalMs', options.logIntervalMs, 60_000, 0);
   const clock = options.clock ?? systemClock;
   const { meterProvider } = options;
-  const tls = url.startsWith('rediss:');
-  const report = failureReporter({
-    logger: options.logger ?? diagLogger,
-    server: new URL(url).host || redactRedisUrl(url),
-    intervalMs: logIntervalMs,
-    now: () => clock.now(),
-  });
-
-  const client: RedisClient = createClient({
-    url,
-    // Why: with the offline queue, commands issued while disconnected wait for the reconnect (~5 s
-    // or forever, measured in ../shared/notes/libraries.md §1.4); we want them to fail at once.
-    disableOfflineQueue: true,
-    // node-redis' own timeout only clears stuck commands from its queue; our deadline (below) is
-    // what callers see, so node-redis must not beat it with a false timeout.
-    commandOptions: { timeout: Math.max(1000, commandTimeoutMs * 20) },
-    socket: {
-      connectTimeout: connectTimeoutMs,
-      reconnectStrategy: (retries: number) =>
-        Math.min(50 * 2 ** Math.min(retries, 10), maxReconnectDelayMs) + Math.floor(Math.random() * 50),
-    },
-  });
-
   let ready = false;
   let closed = false;
   let breaker: BreakerState = 'closed';
@@ -159,6 +133,37 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
   let failure: RedisFailureKind | undefined;
   let probeTimer: ReturnType<typeof setTimeout> | undefined;
   const listeners = new Set<(available: boolean) => void>();
+  const topologyClient = openTopology(
+    topology,
+    { connectTimeoutMs, maxReconnectDelayMs, nodeCommandTimeoutMs: Math.max(1000, commandTimeoutMs * 20) },
+    {
+      ready: () => {
+        ready = true;
+        closeBreaker();
+        update();
+      },
+      down: () => {
+        ready = false;
+        update();
+      },
+      error: (error: unknown) => {
+        // The errors repeat on every reconnect attempt; the reporter logs each kind once per interval.
+        if (!topologyClient.isReady() && ready) {
+          ready = false;
+          update();
+        }
+        failed(classifyFailure(error, topologyClient.tls), error);
+      },
+    },
+  );
+  const client = topologyClient.commands;
+  const { tls } = topologyClient;
+  const report = failureReporter({
+    logger: options.logger ?? diagLogger,
+    server: topologyClient.server,
+    intervalMs: logIntervalMs,
+    now: () => clock.now(),
+  });
 
   const record = () => {
     try {
@@ -223,10 +228,16 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
       if (ready && overdue === 0) {
         const writeProbe = failure !== undefined && WRITE_REFUSALS.has(failure);
         try {
+          // Every master must answer: a cluster with one shard down is not serving.
+          const masters = await withDeadline(topologyClient.masters());
           await withDeadline(
-            writeProbe
-              ? client.set(WRITE_PROBE_KEY, '1', { expiration: { type: 'PX', value: 1000 } })
-              : client.ping(),
+            Promise.all(
+              masters.map((node) =>
+                writeProbe
+                  ? node.set(WRITE_PROBE_KEY, '1', { expiration: { type: 'PX', value: 1000 } })
+                  : node.ping(),
+              ),
+            ),
           );
           closeBreaker();
           return;
@@ -243,29 +254,21 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     probeTimer.unref();
   };
 
-  client.on('error', (error: unknown) => {
-    // Required: an EventEmitter 'error' without a listener crashes the process. The errors repeat
-    // on every reconnect attempt; the reporter logs each kind once per interval.
-    if (!client.isReady && ready) {
-      ready = false;
-      update();
-    }
-    failed(classifyFailure(error, tls), error);
-  });
-  client.on('ready', () => {
-    ready = true;
-    closeBreaker();
-    update();
-  });
-  for (const event of ['end', 'reconnecting', 'terminated']) {
-    client.on(event, () => {
-      ready = false;
-      update();
+  // A node client retries its first connect by itself; cluster and sentinel clients give up when no
+  // seed answers, so they are retried here with the same capped backoff.
+  let connectTimer: ReturnType<typeof setTimeout> | undefined;
+  const connect = (attempt: number) => {
+    topologyClient.connect().catch((error: unknown) => {
+      if (topology.kind === 'node' || closed) return; // node errors also went to 'error'
+      failed(classifyFailure(error, tls), error);
+      connectTimer = setTimeout(
+        () => connect(attempt + 1),
+        Math.min(50 * 2 ** Math.min(attempt, 10), maxReconnectDelayMs),
+      );
+      connectTimer.unref();
     });
-  }
-  client.connect().catch(() => {
-    // Connection errors (the first connect's too) also go to 'error', which reports them.
-  });
+  };
+  connect(0);
 
   function withDeadline<T>(promise: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -306,9 +309,9 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     });
   }
 
-  async function run<T>(fn: (client: RedisClient) => Promise<T>): Promise<T> {
+  async function run<T>(fn: (client: RedisClient) => Promise<T>, on: RedisClient = client): Promise<T> {
     if (closed) throw new StoreUnavailableError('closed');
-    if (!ready || !client.isReady) throw new StoreUnavailableError('offline');
+    if (!ready || !topologyClient.isReady()) throw new StoreUnavailableError('offline');
     if (breaker === 'half_open' || (breaker === 'open' && clock.now() - openedAt < breakerCooldownMs)) {
       throw new StoreUnavailableError('breaker_open');
     }
@@ -320,7 +323,7 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     }
     if (breaker === 'open') breaker = 'half_open'; // this call is the trial; others fail fast until it settles
     try {
-      const value = await withDeadline(fn(client));
+      const value = await withDeadline(fn(on));
       closeBreaker();
       return value;
     } catch (error) {
@@ -365,7 +368,11 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     get failure() {
       return available ? undefined : failure;
     },
-    run,
+    run: (fn) => run(fn),
+    async masters() {
+      const nodes = await run(() => topologyClient.masters());
+      return nodes.map((node) => ({ run: (fn) => run(fn, node) }));
+    },
     async evalScript(script, keys, args) {
       const options = { keys, arguments: args.map(String) };
       try {
@@ -386,9 +393,10 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
       closed = true;
       clearInterval(heartbeat);
       if (probeTimer) clearTimeout(probeTimer);
+      if (connectTimer) clearTimeout(connectTimer);
       update();
       try {
-        client.destroy();
+        topologyClient.destroy();
       } catch {
         // Already closed.
       }
