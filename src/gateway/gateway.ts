@@ -176,7 +176,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
             ? `http://${config.telemetry.prometheusHost ?? '127.0.0.1'}:${telemetry.prometheusPort}/metrics`
             : 'off',
         config: config.source ?? 'embedded defaults',
-        cache: config.cache.enabled ? (config.cache.redisUrl ? 'memory+redis' : 'memory') : 'off',
+        cache: config.cache.enabled ? (policies.redis ? 'memory+redis' : 'memory') : 'off',
         limits: policies.tierLimit.state().mode,
         admin,
       });

@@ -19,7 +19,7 @@ import type { ProviderRegistry } from './providers/registry.ts';
 
 /** The stateful pieces of one gateway, created once from the config and shared by every request. */
 export interface GatewayPolicies {
-  /** The shared Redis connection (cache + limits), when `cache.redis_url` / `REDIS_URL` is set. */
+  /** The shared Redis connection (cache + limits), when `cache.redis_url`, `redis_cluster` or `redis_sentinel` is set. */
   readonly redis: RedisConnection | undefined;
   readonly cache: CachePolicy;
   readonly tierLimit: TierRateLimitPolicy;
@@ -39,12 +39,16 @@ export function createGatewayPolicies(
       setModelPrice(model, { input: entry.inputPrice ?? 0, output: entry.outputPrice ?? 0 });
     }
   }
-  const redis = config.cache.redisUrl
-    ? createRedisConnection({
-        url: config.cache.redisUrl,
-        commandTimeoutMs: config.cache.redisTimeoutMs,
-        logger,
-      })
+  const { redisUrl, redisCluster, redisSentinel } = config.cache;
+  const target = redisCluster
+    ? { cluster: redisCluster }
+    : redisSentinel
+      ? { sentinel: redisSentinel }
+      : redisUrl
+        ? { url: redisUrl }
+        : undefined;
+  const redis = target
+    ? createRedisConnection({ ...target, commandTimeoutMs: config.cache.redisTimeoutMs, logger })
     : undefined;
 
   const cache = aiCachePolicy({

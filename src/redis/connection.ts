@@ -213,8 +213,15 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     update();
     scheduleProbe();
   };
+  let lastFailureAt = Number.NEGATIVE_INFINITY;
+  // A success forgets earlier failures only after a quiet spell: on a cluster with one master down,
+  // calls to the other masters succeed in between, and one shard failing is still "degraded".
+  const onSuccess = () => {
+    if (breaker !== 'closed' || clock.now() - lastFailureAt >= breakerCooldownMs) closeBreaker();
+  };
   const onFailure = () => {
     failures++;
+    lastFailureAt = clock.now();
     if (breaker === 'half_open' || (breaker === 'closed' && failures >= failureThreshold)) openBreaker();
   };
   // While open, a background probe closes the breaker when Redis serves again, even without traffic:
@@ -324,7 +331,7 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     if (breaker === 'open') breaker = 'half_open'; // this call is the trial; others fail fast until it settles
     try {
       const value = await withDeadline(fn(on));
-      closeBreaker();
+      onSuccess();
       return value;
     } catch (error) {
       if (error instanceof ErrorReply) {
