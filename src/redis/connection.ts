@@ -33,7 +33,10 @@ export interface RedisConnectionOptions {
   connectTimeoutMs?: number;
   /** Cap of the exponential reconnect backoff (50 ms, 100 ms, ... up to this). @default 1000 */
   maxReconnectDelayMs?: number;
-  /** Consecutive failed or timed-out runs that open the breaker (fail fast). @default 3 */
+  /**
+   * Failed or timed-out runs that open the breaker (fail fast), counted until a success comes after a
+   * quiet `breakerCooldownMs` (so one failing cluster shard still opens it). @default 3
+   */
   failureThreshold?: number;
   /** How long the breaker stays open before a trial (a PING, or the next run) may close it. @default 500 */
   breakerCooldownMs?: number;
@@ -70,7 +73,11 @@ export interface RedisConnection {
    * bounded `run()` like the connection's: for work that must visit every master (SCAN, clear).
    */
   masters?(): Promise<ReadonlyArray<Pick<RedisConnection, 'run'>>>;
-  /** EVALSHA, falling back to EVAL (which also caches the script) when Redis answers NOSCRIPT. */
+  /**
+   * EVALSHA, falling back to EVAL (which also caches the script) when Redis answers NOSCRIPT. A
+   * script (a limiter decision) waits up to twice `commandTimeoutMs`: given up on too early, Redis
+   * may have counted it while the caller's fallback admits it again.
+   */
   evalScript(script: string, keys: string[], args: (string | number)[]): Promise<unknown>;
   /** Called with the new state whenever `available` changes. Returns an unsubscribe function. */
   onAvailabilityChange(listener: (available: boolean) => void): () => void;
@@ -94,20 +101,23 @@ const WRITE_PROBE_KEY = 'alchemist:probe';
 /**
  * Open one guarded Redis connection for the process. It never queues commands while disconnected
  * (node-redis `disableOfflineQueue`), bounds every `run()` to `commandTimeoutMs`, reconnects with a
- * capped backoff, and opens a small breaker after `failureThreshold` consecutive failures. A hung
- * Redis costs one `commandTimeoutMs` at most: once a reply is overdue, later runs fail at once
- * (replies on one connection come in order, so they would only queue behind it) until it arrives.
+ * capped backoff, and opens a small breaker after `failureThreshold` failures in a row. A hung
+ * Redis costs one `commandTimeoutMs` at most: once a reply is overdue by a second bound, later runs
+ * fail at once (replies on one connection come in order, so they would only queue behind it) until
+ * it arrives.
  * A Redis that refuses writes (OOM, READONLY, MISCONF) is unavailable until a write probe succeeds.
  * `alchemist.store.available` (`alchemist.store` = `redis`) is recorded at start and on every
  * change; each failure kind is logged once per `logIntervalMs`, never with the URL's password.
+ * The same guards cover a Redis Cluster (`cluster`: seed URLs) and a Sentinel set (`sentinel`).
  *
- * @param options.url the Redis URL
+ * @param [options.url] the Redis URL (or `options.cluster`, or `options.sentinel`: exactly one)
  * @param [options.commandTimeoutMs=50] bound on each `run()`
  * @param [options.connectTimeoutMs=500] TCP connect timeout
- * @param [options.failureThreshold=3] consecutive failures that open the breaker
+ * @param [options.failureThreshold=3] failures that open the breaker
  * @param [options.logger=diag] where failure lines go
  * @example
  * const redis = createRedisConnection({ url: process.env.REDIS_URL! });
+ * // or createRedisConnection({ cluster: ['redis://h1:7000', 'redis://h2:7000'] })
  * app.use('/v1/*', aiCache({ redis }));
  * process.on('SIGTERM', () => redis.close());
  */
@@ -213,15 +223,16 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     update();
     scheduleProbe();
   };
-  let lastFailureAt = Number.NEGATIVE_INFINITY;
-  // A success forgets earlier failures only after a quiet spell: on a cluster with one master down,
-  // calls to the other masters succeed in between, and one shard failing is still "degraded".
+  let lastLostAt = Number.NEGATIVE_INFINITY;
+  // After a lost connection, a success forgets the failures only after a quiet spell: on a cluster
+  // with one master down, calls to the other masters succeed in between, and one shard failing is
+  // still "degraded". Timeouts stay consecutive: a burst with a few slow replies is not an outage.
   const onSuccess = () => {
-    if (breaker !== 'closed' || clock.now() - lastFailureAt >= breakerCooldownMs) closeBreaker();
+    if (breaker !== 'closed' || clock.now() - lastLostAt >= breakerCooldownMs) closeBreaker();
   };
-  const onFailure = () => {
+  const onFailure = (lost = false) => {
     failures++;
-    lastFailureAt = clock.now();
+    if (lost) lastLostAt = clock.now();
     if (breaker === 'half_open' || (breaker === 'closed' && failures >= failureThreshold)) openBreaker();
   };
   // While open, a background probe closes the breaker when Redis serves again, even without traffic:
@@ -277,10 +288,15 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
   };
   connect(0);
 
-  function withDeadline<T>(promise: Promise<T>): Promise<T> {
+  /**
+   * Reject after `commandTimeoutMs`, or after twice that when `patient`; a reply still missing at
+   * twice the bound marks Redis hung (`overdue`) until it arrives.
+   */
+  function withDeadline<T>(promise: Promise<T>, patient = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let late = false;
+      let verdict: ReturnType<typeof setTimeout> | undefined;
       // Why setImmediate: after the event loop was blocked (a loaded process), expired timers run
       // before pending I/O. Deferring to the check phase lets a reply already in the socket buffer
       // win, so a busy process does not see a healthy Redis as timed out.
@@ -288,16 +304,24 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
         () =>
           setImmediate(() => {
             if (settled) return;
-            late = true;
-            overdue++;
-            update();
-            reject(new StoreUnavailableError('timeout'));
+            if (!patient) reject(new StoreUnavailableError('timeout'));
+            // Still no reply another bound later: hung, not just slow under a burst (a slow reply
+            // must not send every call after it to the local fallback).
+            verdict = setTimeout(() => {
+              if (settled) return;
+              late = true;
+              overdue++;
+              update();
+              reject(new StoreUnavailableError('timeout'));
+            }, commandTimeoutMs);
+            verdict.unref();
           }),
         commandTimeoutMs,
       );
       const settle = () => {
         settled = true;
         clearTimeout(timer);
+        if (verdict) clearTimeout(verdict);
         if (late) {
           overdue--;
           update();
@@ -316,7 +340,11 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     });
   }
 
-  async function run<T>(fn: (client: RedisClient) => Promise<T>, on: RedisClient = client): Promise<T> {
+  async function run<T>(
+    fn: (client: RedisClient) => Promise<T>,
+    on: RedisClient = client,
+    patient = false,
+  ): Promise<T> {
     if (closed) throw new StoreUnavailableError('closed');
     if (!ready || !topologyClient.isReady()) throw new StoreUnavailableError('offline');
     if (breaker === 'half_open' || (breaker === 'open' && clock.now() - openedAt < breakerCooldownMs)) {
@@ -330,7 +358,7 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     }
     if (breaker === 'open') breaker = 'half_open'; // this call is the trial; others fail fast until it settles
     try {
-      const value = await withDeadline(fn(on));
+      const value = await withDeadline(fn(on), patient);
       onSuccess();
       return value;
     } catch (error) {
@@ -353,7 +381,7 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
         throw error;
       }
       failed(classifyFailure(error, tls), error);
-      onFailure();
+      onFailure(true);
       throw new StoreUnavailableError('connection', { cause: error });
     }
   }
@@ -382,11 +410,14 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     },
     async evalScript(script, keys, args) {
       const options = { keys, arguments: args.map(String) };
+      // Scripts are limiter decisions: one given up on while Redis was merely slow may have been
+      // counted there and is then admitted again locally (over-admission), so a script waits until
+      // Redis is judged hung (twice the bound) rather than the bound itself.
       try {
-        return await run((c) => c.evalSha(shaOf(script), options));
+        return await run((c) => c.evalSha(shaOf(script), options), client, true);
       } catch (error) {
         if (error instanceof ErrorReply && error.message.startsWith('NOSCRIPT')) {
-          return run((c) => c.eval(script, options));
+          return run((c) => c.eval(script, options), client, true);
         }
         throw error;
       }

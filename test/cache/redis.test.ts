@@ -140,7 +140,7 @@ describe('cache on Redis', () => {
       // The first miss waits for its lookup's bound (50 ms), then answers from upstream.
       const first = await app.post(chat('first miss while frozen'));
       expect(first.status).toBe(200);
-      expect(frozen.available).toBe(false);
+      await until(() => !frozen.available, 'seen as hung');
       const sent = proxy.held;
       const hit = await app.post(chat('cached before the freeze'));
       expect(hit.headers.get('cache-status')).toMatch(/^alchemist-perf; hit/);
