@@ -44,16 +44,21 @@ export function redisStore(connection: RedisConnection, namespace = 'alchemist:c
     async clear(prefix = namespace) {
       // Glob characters in the prefix are escaped so MATCH only takes it literally.
       const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-      let cursor = '0';
       let removed = 0;
-      do {
-        const page = await connection.run((client) =>
-          client.scan(cursor, { MATCH: match, COUNT: CLEAR_BATCH }),
-        );
-        cursor = String(page.cursor);
-        const keys = page.keys.map(String);
-        if (keys.length > 0) removed += Number(await connection.run((client) => client.unlink(keys)));
-      } while (cursor !== '0');
+      // Every master of a cluster holds its own slots' keys: scan each one.
+      for (const node of connection.masters ? await connection.masters() : [connection]) {
+        let cursor = '0';
+        do {
+          const page = await node.run((client) => client.scan(cursor, { MATCH: match, COUNT: CLEAR_BATCH }));
+          cursor = String(page.cursor);
+          const keys = page.keys.map(String);
+          // One key per UNLINK: on a cluster a multi-key UNLINK must stay within one slot.
+          if (keys.length > 0) {
+            const counts = await node.run((client) => Promise.all(keys.map((key) => client.unlink(key))));
+            for (const count of counts) removed += Number(count);
+          }
+        } while (cursor !== '0');
+      }
       return { redis: removed };
     },
   };

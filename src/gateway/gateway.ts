@@ -94,7 +94,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   let phase: GatewayPhase = 'starting';
   const simulator = config.simulator.enabled ? await startEmbeddedSimulator(config.simulator) : undefined;
   const registry = createProviderRegistry(config, simulator?.url);
-  const policies = createGatewayPolicies(config, registry);
+  const policies = createGatewayPolicies(config, registry, logger);
   const reader = options.telemetry === false ? undefined : new OnDemandMetricReader();
   let adminToken = config.admin.token?.reveal();
   let localTokenPort: number | undefined;
@@ -209,7 +209,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
             ? `http://${config.telemetry.prometheusHost ?? '127.0.0.1'}:${telemetry.prometheusPort}/metrics`
             : 'off',
         config: config.source ?? 'embedded defaults',
-        cache: config.cache.enabled ? (config.cache.redisUrl ? 'memory+redis' : 'memory') : 'off',
+        cache: config.cache.enabled ? (policies.redis ? 'memory+redis' : 'memory') : 'off',
         limits: policies.tierLimit.state().mode,
         admin,
       });

@@ -24,13 +24,15 @@ export function readiness(sources: HealthSources) {
   const open = breakers.filter((b) => b.state === 'open').map((b) => b.name);
   const halfOpen = breakers.filter((b) => b.state === 'half_open').map((b) => b.name);
   const redis = policies.redis ? (policies.redis.available ? 'up' : 'down') : 'disabled';
+  // Why it is down (`oom`, `auth`, `timeout`, ...): a closed set of kinds, never an error's text.
+  const reason = redis === 'down' ? policies.redis?.failure : undefined;
   const degraded = redis === 'down' || limiter.degraded || open.length > 0;
   const ready = phase === 'ready';
   return {
     ready,
     body: {
       status: ready ? (degraded ? 'degraded' : 'ready') : phase,
-      store: { redis },
+      store: reason ? { redis, reason } : { redis },
       cache: { enabled: sources.cacheEnabled, layers: policies.redis ? ['memory', 'redis'] : ['memory'] },
       limiter: { mode: limiter.mode, degraded: limiter.degraded },
       breakers: { total: breakers.length, open, half_open: halfOpen },

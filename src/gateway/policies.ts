@@ -15,11 +15,13 @@ import { createRedisConnection } from '../redis/connection.ts';
 import { modelLabel } from '../telemetry/labels.ts';
 import { setModelPrice } from '../telemetry/prices.ts';
 import type { GatewayConfig } from './config/types.ts';
+import type { Logger } from './log.ts';
+import { silentLogger } from './log.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
 
 /** The stateful pieces of one gateway, created once from the config and shared by every request. */
 export interface GatewayPolicies {
-  /** The shared Redis connection (cache + limits), when `cache.redis_url` / `REDIS_URL` is set. */
+  /** The shared Redis connection (cache + limits), when `cache.redis_url`, `redis_cluster` or `redis_sentinel` is set. */
   readonly redis: RedisConnection | undefined;
   readonly cache: CachePolicy;
   readonly tierLimit: TierRateLimitPolicy;
@@ -28,8 +30,12 @@ export interface GatewayPolicies {
   close(): Promise<void>;
 }
 
-/** Build the cache, limiters and breakers from the resolved config. */
-export function createGatewayPolicies(config: GatewayConfig, registry: ProviderRegistry): GatewayPolicies {
+/** Build the cache, limiters and breakers from the resolved config; Redis failures are logged to `logger`. */
+export function createGatewayPolicies(
+  config: GatewayConfig,
+  registry: ProviderRegistry,
+  logger: Logger = silentLogger,
+): GatewayPolicies {
   // Configured models keep their own metric label however many names clients send.
   modelLabel.reserve(Object.entries(config.models).flatMap(([name, model]) => [name, ...model.fallbacks]));
   for (const [model, entry] of Object.entries(config.models)) {
@@ -37,8 +43,16 @@ export function createGatewayPolicies(config: GatewayConfig, registry: ProviderR
       setModelPrice(model, { input: entry.inputPrice ?? 0, output: entry.outputPrice ?? 0 });
     }
   }
-  const redis = config.cache.redisUrl
-    ? createRedisConnection({ url: config.cache.redisUrl, commandTimeoutMs: config.cache.redisTimeoutMs })
+  const { redisUrl, redisCluster, redisSentinel } = config.cache;
+  const target = redisCluster
+    ? { cluster: redisCluster }
+    : redisSentinel
+      ? { sentinel: redisSentinel }
+      : redisUrl
+        ? { url: redisUrl }
+        : undefined;
+  const redis = target
+    ? createRedisConnection({ ...target, commandTimeoutMs: config.cache.redisTimeoutMs, logger })
     : undefined;
 
   const cache = aiCachePolicy({

@@ -3,11 +3,19 @@ import { AlchemistError, type ErrorOptions } from '../core/errors.ts';
 const TAG = Symbol.for('alchemist-perf.StoreUnavailableError');
 
 /** Why a store call failed fast. */
-export type StoreUnavailableReason = 'offline' | 'breaker_open' | 'timeout' | 'connection' | 'closed';
+export type StoreUnavailableReason =
+  | 'offline'
+  | 'breaker_open'
+  | 'timeout'
+  | 'overdue'
+  | 'refused'
+  | 'connection'
+  | 'closed';
 
 /**
- * The shared store (Redis) cannot answer right now: it is down, its breaker is open, or a command
- * took longer than the bound. Callers degrade (memory cache, local limits); it maps to 503 only if it
+ * The shared store (Redis) cannot answer right now: it is down, its breaker is open, a command took
+ * longer than the bound (`timeout`) or an earlier one still has not answered (`overdue`), or it
+ * refuses writes (`refused`: OOM, READONLY). Callers degrade (memory cache, local limits); it maps to 503 only if it
  * ever escapes to a client.
  */
 export class StoreUnavailableError extends AlchemistError {

@@ -127,6 +127,38 @@ describe('cache on Redis', () => {
     }
   });
 
+  it('serves a memory hit without a Redis command while Redis is frozen, and a miss while it stays frozen (regression)', async () => {
+    // Bug: a hung Redis cost every request its own timeout (1 s with the gateway's old default)
+    // until the breaker opened; now the first overdue reply makes every later call skip Redis.
+    const proxy = await startProxy(redis.port);
+    const frozen = createRedisConnection({ url: proxy.url, failureThreshold: 1000 });
+    try {
+      await until(() => frozen.available, 'proxied connection');
+      const app = cacheApp(aiCachePolicy({ redis: frozen, namespace: 'frozen' }));
+      const id = await idOf(await app.post(chat('cached before the freeze')));
+      proxy.freeze();
+      // The first miss waits for its lookup's bound (50 ms), then answers from upstream.
+      const first = await app.post(chat('first miss while frozen'));
+      expect(first.status).toBe(200);
+      await until(() => !frozen.available, 'seen as hung');
+      const sent = proxy.held;
+      const hit = await app.post(chat('cached before the freeze'));
+      expect(hit.headers.get('cache-status')).toMatch(/^alchemist-perf; hit/);
+      expect(await idOf(hit)).toBe(id);
+      const miss = await app.post(chat('second miss while frozen'));
+      expect(miss.status).toBe(200);
+      expect(miss.headers.get('cache-status')).toMatch(/fwd=miss/);
+      // Neither sent anything to the frozen Redis, so neither waited for it; it is still frozen.
+      expect(proxy.held).toBe(sent);
+      expect(proxy.frozen).toBe(true);
+      proxy.thaw();
+      await until(() => frozen.available, 'available again');
+    } finally {
+      await frozen.close();
+      await proxy.close();
+    }
+  });
+
   it('keeps answering correctly and fast while Redis is killed, and serves pre-outage entries after restart', async () => {
     // Time every wait on Redis (a lookup or a write), apart from the rest of the request.
     const redisWaits: number[] = [];

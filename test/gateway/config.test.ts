@@ -30,7 +30,7 @@ describe('config: loading', () => {
     expect(config.cache).toEqual({
       enabled: true,
       redisUrl: 'redis://localhost:6379',
-      redisTimeoutMs: 1000,
+      redisTimeoutMs: 50,
       defaultTtlSeconds: 3600,
       maxMemoryItems: 10000,
     });

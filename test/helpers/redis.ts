@@ -15,14 +15,15 @@ export interface RedisServer {
 }
 
 /** True when a Redis server answers PING on this loopback port. */
-export function pingRedis(port: number): Promise<boolean> {
+export function pingRedis(port: number, authRequired = false): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' });
     socket.setTimeout(200);
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.once('data', (data) => {
       socket.destroy();
-      resolve(data.toString().startsWith('+PONG'));
+      const reply = data.toString();
+      resolve(reply.startsWith('+PONG') || (authRequired && reply.startsWith('-NOAUTH')));
     });
     socket.once('error', () => resolve(false));
     socket.once('timeout', () => {
@@ -43,9 +44,12 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
 
 /**
  * Start `redis-server` (Debian's package; `.ci/run` installs it) on a free loopback port.
- * With `persist: true` it keeps an append-only file so entries survive `kill()` + `restart()`.
+ * With `persist: true` it keeps an append-only file so entries survive `kill()` + `restart()`;
+ * `args` are extra server options (e.g. `['--requirepass', 'x']`).
  */
-export async function startRedis(options: { persist?: boolean } = {}): Promise<RedisServer> {
+export async function startRedis(
+  options: { persist?: boolean; args?: readonly string[] } = {},
+): Promise<RedisServer> {
   const port = await freePort();
   const dir = `/tmp/alchemist-redis-${port}`;
   let child: ChildProcess | undefined;
@@ -55,9 +59,11 @@ export async function startRedis(options: { persist?: boolean } = {}): Promise<R
     args.push(
       ...(options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
     );
+    args.push(...(options.args ?? []));
     child = spawn('redis-server', args, { stdio: 'ignore' });
     child.on('error', () => {});
-    await waitFor(() => pingRedis(port), `redis-server on ${port}`);
+    // PING answers NOAUTH on a server with a password: it is up all the same.
+    await waitFor(() => pingRedis(port, options.args?.includes('--requirepass')), `redis-server on ${port}`);
   };
   const kill = async () => {
     const current = child;

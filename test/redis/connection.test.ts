@@ -1,6 +1,8 @@
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisConnection, type RedisConnection } from '../../src/redis/connection.ts';
 import { isStoreUnavailableError } from '../../src/redis/errors.ts';
+import type { RedisLogger } from '../../src/redis/failures.ts';
 import { redactRedisUrl } from '../../src/redis/url.ts';
 import { freePort } from '../helpers/ports.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
@@ -17,6 +19,20 @@ async function until(check: () => boolean, what: string, timeoutMs = 8000): Prom
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+interface LogLine {
+  readonly level: 'warn' | 'info';
+  readonly message: string;
+  readonly fields: Record<string, string | number>;
+}
+function captureLog(lines: LogLine[]): RedisLogger {
+  return {
+    warn: (message, fields = {}) => lines.push({ level: 'warn', message, fields }),
+    info: (message, fields = {}) => lines.push({ level: 'info', message, fields }),
+  };
+}
+const ofKind = (lines: readonly LogLine[], kind: string) => lines.filter((line) => line.fields.kind === kind);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; error?: unknown; value?: T }> {
   const start = performance.now();
@@ -142,6 +158,118 @@ describe('createRedisConnection', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('costs a hung Redis one timeout: later runs fail at once while a reply is overdue (regression: ~1 s per request)', async () => {
+    // Bug: every run waited its own timeout behind a frozen Redis (1 s each with the gateway's old
+    // default) until the breaker opened, and again on every half-open trial.
+    const proxy = await startProxy(redis.port);
+    try {
+      const lines: LogLine[] = [];
+      // A breaker that never opens, so only the overdue reply can make runs fail fast.
+      const connection = connect(proxy.url, { failureThreshold: 1000, logger: captureLog(lines) });
+      await until(() => connection.available, 'available');
+      proxy.freeze();
+      await expect(connection.run((c) => c.get('k'))).rejects.toMatchObject({ reason: 'timeout' });
+      // Still no reply a second bound later: hung.
+      await until(() => !connection.available, 'hung');
+      expect(connection.failure).toBe('timeout');
+      expect(await telemetry.gauge('alchemist.store.available', STORE)).toBe(0);
+      const sent = proxy.held;
+      for (let i = 0; i < 5; i++) {
+        await expect(connection.run((c) => c.get('k'))).rejects.toMatchObject({ reason: 'overdue' });
+      }
+      // Nothing more was sent to the frozen server, and it is still frozen: nobody waited for it.
+      expect(proxy.held).toBe(sent);
+      expect(proxy.frozen).toBe(true);
+      expect(ofKind(lines, 'timeout')).toHaveLength(1);
+
+      proxy.thaw();
+      await until(() => connection.available, 'available once the overdue reply arrived');
+      expect(connection.failure).toBeUndefined();
+      expect(await connection.run((c) => c.ping())).toBe('PONG');
+      expect(lines.filter((line) => line.level === 'info')).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('reports a Redis that refuses writes (OOM) as unavailable, logs it once, and recovers (regression: silent)', async () => {
+    // Bug: OOM replies passed through as ordinary command errors: no log line, gauge 1, /readyz ready.
+    const lines: LogLine[] = [];
+    const connection = connect(redis.url, { breakerCooldownMs: 50, logger: captureLog(lines) });
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    try {
+      await until(() => connection.available, 'available');
+      await admin.set('oom-test:fill', 'x'.repeat(2_000_000));
+      await admin.configSet({ maxmemory: '1mb', 'maxmemory-policy': 'noeviction' });
+      const refused = await connection.run((c) => c.set('oom-test:a', 'v')).catch((error: unknown) => error);
+      expect(refused).toMatchObject({ reason: 'refused' });
+      expect(isStoreUnavailableError(refused)).toBe(true);
+      expect(connection.available).toBe(false);
+      expect(connection.failure).toBe('oom');
+      expect(await telemetry.gauge('alchemist.store.available', STORE)).toBe(0);
+      // Many more writes and several failed write probes later: still one line for this kind.
+      for (let i = 0; i < 50; i++) await connection.run((c) => c.set(`oom-test:${i}`, 'v')).catch(() => {});
+      await sleep(300);
+      expect(connection.available).toBe(false);
+      expect(ofKind(lines, 'oom')).toHaveLength(1);
+      expect(ofKind(lines, 'oom')[0]).toMatchObject({
+        level: 'warn',
+        fields: { store: 'redis', kind: 'oom', code: 'OOM', server: `127.0.0.1:${redis.port}` },
+      });
+
+      await admin.configSet({ maxmemory: '0' });
+      await until(() => connection.available, 'available after the write probe');
+      expect(connection.failure).toBeUndefined();
+      expect(await telemetry.gauge('alchemist.store.available', STORE)).toBe(1);
+      expect(await connection.run((c) => c.set('oom-test:after', 'v'))).toBe('OK');
+    } finally {
+      await admin.configSet({ maxmemory: '0' });
+      await admin.del(['oom-test:fill']);
+      admin.destroy();
+    }
+  });
+
+  it('logs rejected credentials once, without the password (regression: silent)', async () => {
+    const secured = await startRedis({ args: ['--requirepass', 'right-pass-8842'] });
+    try {
+      const lines: LogLine[] = [];
+      const connection = connect(`redis://:wrong-pass-5531@127.0.0.1:${secured.port}`, {
+        maxReconnectDelayMs: 50,
+        logger: captureLog(lines),
+      });
+      await until(() => ofKind(lines, 'auth').length > 0, 'an auth log line');
+      await sleep(400); // several reconnect attempts, each rejected again
+      expect(ofKind(lines, 'auth')).toEqual([
+        {
+          level: 'warn',
+          message: expect.stringMatching(/credentials/),
+          fields: { store: 'redis', server: `127.0.0.1:${secured.port}`, kind: 'auth', code: 'WRONGPASS' },
+        },
+      ]);
+      expect(JSON.stringify(lines)).not.toContain('wrong-pass');
+      expect(connection.available).toBe(false);
+      expect(connection.failure).toBe('auth');
+    } finally {
+      await secured.stop();
+    }
+  });
+
+  it('logs a TLS mismatch (rediss:// to a plain port) once (regression: silent)', async () => {
+    const lines: LogLine[] = [];
+    const connection = connect(`rediss://127.0.0.1:${redis.port}`, {
+      connectTimeoutMs: 100,
+      maxReconnectDelayMs: 50,
+      logger: captureLog(lines),
+    });
+    await until(() => ofKind(lines, 'tls').length > 0, 'a tls log line');
+    await sleep(400);
+    expect(ofKind(lines, 'tls')).toHaveLength(1);
+    expect(lines.every((line) => line.fields.kind === 'tls')).toBe(true);
+    expect(connection.available).toBe(false);
+    expect(connection.failure).toBe('tls');
   });
 
   it('fails fast (offline, gauge 0) when Redis was never there', async () => {

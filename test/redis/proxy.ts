@@ -6,6 +6,10 @@ export interface FreezableProxy {
   readonly url: string;
   freeze(): void;
   thaw(): void;
+  /** True while frozen. */
+  readonly frozen: boolean;
+  /** Chunks (from either side) held back since the freeze: 0 means nothing was sent while frozen. */
+  readonly held: number;
   close(): Promise<void>;
 }
 
@@ -32,6 +36,12 @@ export async function startProxy(targetPort: number): Promise<FreezableProxy> {
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     url: `redis://127.0.0.1:${port}`,
+    get frozen() {
+      return frozen;
+    },
+    get held() {
+      return held.length;
+    },
     freeze: () => {
       frozen = true;
     },

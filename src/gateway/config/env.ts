@@ -3,6 +3,7 @@ export const ENV_OVERRIDES = [
   { env: 'PORT', path: ['server', 'port'], kind: 'number' },
   { env: 'HOST', path: ['server', 'host'], kind: 'string' },
   { env: 'REDIS_URL', path: ['cache', 'redis_url'], kind: 'string' },
+  { env: 'REDIS_CLUSTER_NODES', path: ['cache', 'redis_cluster'], kind: 'list' },
   { env: 'CACHE_ENABLED', path: ['cache', 'enabled'], kind: 'boolean' },
   { env: 'RATE_LIMIT_MULTIPLIER', path: ['rate_limit', 'multiplier'], kind: 'number' },
   { env: 'RATE_LIMIT_INSTANCES', path: ['rate_limit', 'instances'], kind: 'number' },
@@ -31,6 +32,11 @@ function convert(raw: string, kind: (typeof ENV_OVERRIDES)[number]['kind']): unk
     if (kind === 'boolean-or-auto' && lower === 'auto') return 'auto';
     return raw;
   }
+  if (kind === 'list')
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
   return raw;
 }
 

@@ -162,10 +162,11 @@ export function resolveConfig(input: unknown, env: Env = process.env, source?: s
     cache: {
       enabled: file.cache?.enabled ?? true,
       redisUrl: file.cache?.redis_url,
-      // Generous on purpose: a limiter script that times out falls back to per-process limits even
-      // though Redis may have counted it (over-admission under bursts). A dead Redis fails fast anyway
-      // (connection refused, and the connection's breaker opens after a few failures).
-      redisTimeoutMs: file.cache?.redis_timeout_ms ?? 1000,
+      redisCluster: file.cache?.redis_cluster,
+      redisSentinel: file.cache?.redis_sentinel,
+      // A hung Redis costs each request at most this once (later calls fail fast while a reply is
+      // overdue), so it bounds what a frozen Redis adds to a request (DESIGN: ~100 ms at most).
+      redisTimeoutMs: file.cache?.redis_timeout_ms ?? 50,
       defaultTtlSeconds: file.cache?.default_ttl ?? 3600,
       maxMemoryItems: file.cache?.max_memory_items ?? 10_000,
     },
@@ -207,6 +208,16 @@ export function resolveConfig(input: unknown, env: Env = process.env, source?: s
     source,
   };
   const problems = crossCheck(config, file);
+  const topologies = (['redis_url', 'redis_cluster', 'redis_sentinel'] as const)
+    .filter((key) => file.cache?.[key] !== undefined)
+    .map(
+      (key) => `cache.${key}${sources.has(`cache.${key}`) ? ` (from ${sources.get(`cache.${key}`)})` : ''}`,
+    );
+  if (topologies.length > 1) {
+    problems.push(
+      `config error: ${topologies.join(' and ')} are both set: expected exactly one of cache.redis_url, cache.redis_cluster, cache.redis_sentinel`,
+    );
+  }
   if (problems.length > 0) fail(problems, source);
   return deepFreeze(config);
 }

@@ -73,6 +73,15 @@ export const serverSchema = z.strictObject({
 export const cacheSchema = z.strictObject({
   enabled: z.boolean({ error: 'expected true or false' }).optional(),
   redis_url: redisUrl.optional(),
+  /** Redis Cluster seed nodes (the rest are discovered). */
+  redis_cluster: z.array(redisUrl, { error: 'expected a list of redis:// URLs' }).min(1).optional(),
+  /** A Sentinel set: the monitored master's name and the sentinels' URLs. */
+  redis_sentinel: z
+    .strictObject({
+      name: z.string({ error: 'expected the master name the sentinels monitor' }).min(1),
+      nodes: z.array(redisUrl, { error: 'expected a list of redis:// sentinel URLs' }).min(1),
+    })
+    .optional(),
   /** Longest one Redis round trip (cache or limiter script) may take before the local fallback answers, ms. */
   redis_timeout_ms: positiveInt.optional(),
   /** Seconds an answer stays fresh. */

@@ -35,5 +35,7 @@ export function secretValues(config: GatewayConfig): string[] {
     ...config.apiKeys.map((entry) => entry.key.reveal()),
     config.admin.token?.reveal(),
     ...urlSecrets(config.cache.redisUrl),
+    ...(config.cache.redisCluster ?? []).flatMap((url) => urlSecrets(url)),
+    ...(config.cache.redisSentinel?.nodes ?? []).flatMap((url) => urlSecrets(url)),
   ].filter((value): value is string => value !== undefined);
 }

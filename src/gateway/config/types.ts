@@ -50,6 +50,10 @@ export interface GatewayConfig {
   readonly cache: {
     readonly enabled: boolean;
     readonly redisUrl: string | undefined;
+    /** `[cache] redis_cluster` / `REDIS_CLUSTER_NODES`: Redis Cluster seed node URLs. */
+    readonly redisCluster: readonly string[] | undefined;
+    /** `[cache] redis_sentinel`: the master name and sentinel URLs. */
+    readonly redisSentinel: { readonly name: string; readonly nodes: readonly string[] } | undefined;
     readonly redisTimeoutMs: number;
     readonly defaultTtlSeconds: number;
     readonly maxMemoryItems: number;
