@@ -118,6 +118,15 @@ describe('token estimation of long and hostile text (issue 13)', () => {
     const retained = (await settledHeap()) - before;
     expect(retained).toBeLessThan(4 * 1024 * 1024); // the old code kept all 40 prompts: ~25 MB
   });
+
+  it('bounds the cache of counted strings by their total size, not only by their number', async () => {
+    // 1000 distinct two-byte strings of 16 K chars (32 MB) that count in few tokens, so each is cached:
+    // the old cache (4096 strings of up to 32 K chars, up to 256 MB) kept them all.
+    const before = await settledHeap();
+    for (let i = 0; i < 1000; i++) countText(`${i}\u2014${' '.repeat(16_000)}x`);
+    const retained = (await settledHeap()) - before;
+    expect(retained).toBeLessThan(12 * 1024 * 1024); // at most 4 Mi chars (8 MiB) are cached
+  });
 });
 
 describe('LocalBackend', () => {
