@@ -11,8 +11,8 @@
  *   tokens, whichever comes first, and estimates the rest from samples and its length, never below
  *   `MIN_TOKENS_PER_CHAR`.
  * A reservation need not be exact: settlement on the provider's reported usage corrects it. Accuracy
- * on normal text (prose, code, JSON) is pinned in test/ratelimit/tokens.test.ts: exact while the
- * budget lasts, then within -5% … +20%.
+ * on normal text (prose, code, JSON) is pinned in test/ratelimit/tokens.test.ts: -5% … +20% from
+ * 1 KiB to 1 MiB (a few KiB: exact, or within ~2% where a long run without a space was cut).
  */
 
 /** Longest string handed to the tokenizer at once (bounds one call's BPE work). */
