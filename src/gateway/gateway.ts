@@ -179,6 +179,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
           await loadTokenizer();
         } catch (error) {
           listening.close();
+          server = undefined;
           await release();
           throw new Error(`cannot load the tokenizer that token limits need: ${String(error)}`);
         }
