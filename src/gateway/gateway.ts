@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { registerSecrets } from '../core/redact.ts';
+import { loadTokenizer } from '../ratelimit/index.ts';
 import type { Simulator } from '../simulator/index.ts';
 import { startSimulator } from '../simulator/index.ts';
 import { primeSeries } from '../telemetry/prime.ts';
@@ -68,7 +69,10 @@ export interface Gateway {
   readonly registry: ProviderRegistry;
   /** The embedded simulated provider, when it answers (no real provider configured). */
   readonly simulator: Simulator | undefined;
-  /** Listen on `[server] host:port`; resolves once listening. */
+  /**
+   * Listen on `[server] host:port`; resolves once ready: listening, and the tokenizer loaded when token
+   * limits are on (until then `/readyz` answers 503 `starting`, `/healthz` 200).
+   */
   start(): Promise<{ url: string; port: number }>;
   /**
    * Graceful shutdown: stop accepting, let in-flight requests (streams included) finish within
@@ -201,6 +205,19 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
           admin = `off (no private token file: ${error instanceof Error ? error.message : String(error)}; set ADMIN_TOKEN)`;
         }
       }
+      // The first token-limited request would otherwise wait for the tokenizer (~0.5 s): load it now,
+      // while /readyz says why the gateway is not ready yet.
+      if (policies.limitsTokens) {
+        try {
+          await loadTokenizer();
+        } catch (error) {
+          listening.close();
+          server = undefined;
+          await release();
+          throw new Error(`cannot load the tokenizer that token limits need: ${String(error)}`);
+        }
+      }
+      if (stopping) return { url, port: address.port };
       phase = 'ready';
       logger.info('alchemist-perf gateway listening', {
         url,

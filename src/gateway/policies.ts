@@ -27,6 +27,8 @@ export interface GatewayPolicies {
   readonly tierLimit: TierRateLimitPolicy;
   readonly modelLimit: ModelRateLimitPolicy;
   readonly resilience: Resilience;
+  /** A tier or a model limits tokens: requests are estimated with the tokenizer (loaded at start). */
+  readonly limitsTokens: boolean;
   close(): Promise<void>;
 }
 
@@ -109,6 +111,9 @@ export function createGatewayPolicies(
     tierLimit,
     modelLimit,
     resilience,
+    limitsTokens:
+      Object.values(tiers).some((tier) => tier.tokensPerMinute !== undefined) ||
+      Object.values(models).some((model) => model.tokensPerMinute !== undefined),
     async close() {
       await Promise.allSettled([cache.close()]);
       await redis?.close();

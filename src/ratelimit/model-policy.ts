@@ -284,7 +284,7 @@ export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateL
           estimate === undefined
             ? undefined
             : outcome.produced
-              ? actualTokens(outcome.usage, estimate, outcome.outputText)
+              ? actualTokens(outcome.usage, estimate, outcome.output)
               : 0;
         gate.release(permit, actual);
         if (outcome.error !== undefined) {

@@ -2,14 +2,14 @@ import type { Next } from '../core/compose.ts';
 import type { CallContext } from '../core/context.ts';
 import type { AiResult, TokenUsage } from '../core/result.ts';
 import { observeStream, usageOf } from '../core/result.ts';
-import { outputTextOf } from './tokens.ts';
+import { OutputText, outputTextOf } from './tokens.ts';
 
 /** How a limited call ended, for settlement. */
 export interface CallOutcome {
   /** The provider reported usage (body, or a stream's final chunk). */
   readonly usage: TokenUsage | undefined;
   /** Output text seen, for counting when no usage was reported. */
-  readonly outputText: string;
+  readonly output: OutputText;
   /** False when the call failed before producing anything (nothing was generated: refund). */
   readonly produced: boolean;
   readonly error?: unknown;
@@ -41,25 +41,27 @@ export async function runAndSettle(
   try {
     result = await next(ctx);
   } catch (error) {
-    await done({ usage: undefined, outputText: '', produced: false, error });
+    await done({ usage: undefined, output: new OutputText(), produced: false, error });
     throw error;
   }
   if (result.kind === 'json') {
+    const output = new OutputText();
+    output.append(outputTextOf(result.body) ?? '');
     await done({
       usage: usageOf(result.body),
-      outputText: outputTextOf(result.body) ?? '',
+      output,
       produced: true,
       result,
     });
     return result;
   }
-  const parts: string[] = [];
+  const output = new OutputText();
   let usage: TokenUsage | undefined;
   let chunks = 0;
   const streamed = result;
   const outcome = (error?: unknown): CallOutcome => ({
     usage,
-    outputText: parts.join(''),
+    output,
     produced: chunks > 0,
     result: streamed,
     ...(error === undefined ? {} : { error }),
@@ -75,7 +77,7 @@ export async function runAndSettle(
         chunks++;
         usage = usageOf(chunk) ?? usage;
         const text = outputTextOf(chunk);
-        if (text) parts.push(text);
+        if (text) output.append(text);
       },
       ({ error }) => {
         ctx.signal.removeEventListener('abort', onAbort);

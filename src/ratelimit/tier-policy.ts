@@ -181,7 +181,7 @@ export function tierRateLimitPolicy(options: TierRateLimitOptions): TierRateLimi
         if (used.tokens && estimate) {
           const fromCache = SERVED_FROM_CACHE.has(ctx.decisions.cacheResult ?? '');
           const actual =
-            fromCache || !outcome.produced ? 0 : actualTokens(outcome.usage, estimate, outcome.outputText);
+            fromCache || !outcome.produced ? 0 : actualTokens(outcome.usage, estimate, outcome.output);
           setSpanAttributes(ctx.span, { [ATTR_TIER_TOKENS_SETTLED]: actual });
           if (reserved !== actual)
             bucket = { key: `${keyBase}t`, spec: used.tokens, delta: reserved - actual };

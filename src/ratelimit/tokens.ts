@@ -1,4 +1,5 @@
 import type { TokenUsage } from '../core/result.ts';
+import { EXACT_CHARS, hasEncoder, TokenCounter, useEncoder } from './token-count.ts';
 
 /**
  * Token estimates for limits, from a real BPE tokenizer (gpt-tokenizer, o200k_base: the GPT-4o/4.1
@@ -13,14 +14,6 @@ const REPLY_PRIMING = 3;
 /** A low-detail image costs 85 tokens in OpenAI's vision pricing; used for any non-text part. */
 const TOKENS_PER_NON_TEXT_PART = 85;
 
-/** Encodings of recent strings: system prompts and conversation prefixes repeat across requests. */
-const CACHE_LIMIT = 4096;
-const CACHEABLE_LENGTH = 32_768;
-const cache = new Map<string, number>();
-
-/** ~4 characters per token: OpenAI's rule of thumb, used only until the tokenizer has loaded. */
-const roughCount = (text: string) => Math.ceil(text.length / 4);
-let countTokens: (text: string) => number = roughCount;
 let loading: Promise<void> | undefined;
 
 /**
@@ -30,67 +23,86 @@ let loading: Promise<void> | undefined;
  */
 export function loadTokenizer(): Promise<void> {
   loading ??= import('gpt-tokenizer').then((tokenizer) => {
-    countTokens = tokenizer.countTokens;
-    cache.clear();
+    // Text that spells a special token (`<|endoftext|>`) is ordinary text in a prompt, as providers
+    // count it; gpt-tokenizer's default would throw on it.
+    const asText = { disallowedSpecial: new Set<string>() };
+    useEncoder((text) => tokenizer.countTokens(text, asText));
   });
   return loading;
 }
 
 /** True once counts come from the real tokenizer. */
 export function tokenizerLoaded(): boolean {
-  return countTokens !== roughCount;
+  return hasEncoder();
 }
 
-/** Tokens in a string, cached (bounded, oldest evicted first). */
+/** Tokens in one string (exact up to a bounded budget, then estimated: see token-count.ts). */
 export function countText(text: string): number {
-  if (text.length === 0) return 0;
-  if (text.length > CACHEABLE_LENGTH) return countTokens(text);
-  const cached = cache.get(text);
-  if (cached !== undefined) return cached;
-  const count = countTokens(text);
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-  cache.set(text, count);
-  return count;
+  return new TokenCounter().add(text).tokens;
 }
 
-function countContent(content: unknown): number {
-  if (typeof content === 'string') return countText(content);
-  if (!Array.isArray(content)) return content == null ? 0 : countText(JSON.stringify(content));
-  let total = 0;
+/**
+ * Adds the text of a content field to `text`; returns the tokens of its other parts (85 per image or
+ * other non-text part; one per token id, as embeddings `input` may be).
+ */
+function countContent(content: unknown, text: TokenCounter, nested = false): number {
+  if (typeof content === 'string') {
+    text.add(content);
+    return 0;
+  }
+  if (!Array.isArray(content)) {
+    if (content != null) text.add(JSON.stringify(content));
+    return 0;
+  }
+  let other = 0;
   for (const part of content) {
-    if (typeof part === 'string') total += countText(part);
+    if (typeof part === 'string') text.add(part);
+    else if (typeof part === 'number') other += 1;
+    else if (Array.isArray(part)) other += part.length;
     else if (part && typeof part === 'object') {
-      const text = (part as Record<string, unknown>).text;
-      total += typeof text === 'string' ? countText(text) : TOKENS_PER_NON_TEXT_PART;
+      const { text: partText, content: partContent } = part as Record<string, unknown>;
+      if (typeof partText === 'string') text.add(partText);
+      // An input item of the Responses API holds a message's content (one level only).
+      else if (partContent !== undefined && !nested) other += countContent(partContent, text, true);
+      else other += TOKENS_PER_NON_TEXT_PART;
     }
   }
-  return total;
+  return other;
 }
 
-function countMessages(messages: unknown[]): number {
-  let total = REPLY_PRIMING;
+/** Adds the text of chat messages to `text`; returns their framing tokens. */
+function countMessages(messages: unknown[], text: TokenCounter): number {
+  let framing = REPLY_PRIMING;
   for (const message of messages) {
     if (!message || typeof message !== 'object') continue;
     const { content, name, tool_calls, function_call } = message as Record<string, unknown>;
-    total += TOKENS_PER_MESSAGE + 1 + countContent(content); // role: one token
-    if (typeof name === 'string') total += TOKENS_PER_NAME + countText(name);
-    if (tool_calls !== undefined) total += countText(JSON.stringify(tool_calls));
-    if (function_call !== undefined) total += countText(JSON.stringify(function_call));
+    framing += TOKENS_PER_MESSAGE + 1 + countContent(content, text); // role: one token
+    if (typeof name === 'string') {
+      framing += TOKENS_PER_NAME;
+      text.add(name);
+    }
+    if (tool_calls !== undefined) text.add(JSON.stringify(tool_calls));
+    if (function_call !== undefined) text.add(JSON.stringify(function_call));
   }
-  return total;
+  return framing;
 }
 
-/** Prompt tokens of a request: chat `messages` (+ Anthropic `system`), `prompt`, or embeddings `input`, plus tool definitions. */
+/**
+ * Prompt tokens of a request: chat `messages` (+ Anthropic `system`), `prompt`, or embeddings `input`,
+ * plus tool definitions. The work is bounded whatever the request's size: at most ~2048 tokens (32 KiB)
+ * of its text are tokenized, the rest is estimated from samples and its length (see token-count.ts).
+ */
 export function estimateInputTokens(request: Readonly<Record<string, unknown>>): number {
-  let total = 0;
+  const text = new TokenCounter();
+  let other = 0;
   const { messages, system, prompt, input, tools, functions } = request;
-  if (Array.isArray(messages)) total += countMessages(messages);
-  if (system !== undefined) total += countContent(system);
-  if (prompt !== undefined) total += countContent(prompt);
-  if (input !== undefined) total += countContent(input);
-  if (tools !== undefined) total += countText(JSON.stringify(tools));
-  if (functions !== undefined) total += countText(JSON.stringify(functions));
-  return total;
+  if (Array.isArray(messages)) other += countMessages(messages, text);
+  if (system !== undefined) other += countContent(system, text);
+  if (prompt !== undefined) other += countContent(prompt, text);
+  if (input !== undefined) other += countContent(input, text);
+  if (tools !== undefined) text.add(JSON.stringify(tools));
+  if (functions !== undefined) text.add(JSON.stringify(functions));
+  return other + text.tokens;
 }
 
 /** The most output tokens the request allows (`max_completion_tokens`, `max_tokens`), else `fallback`. */
@@ -127,12 +139,35 @@ export function outputTextOf(value: unknown): string | undefined {
   return text;
 }
 
+/**
+ * Output text of a call, for counting when the provider reports no usage. Keeps what a count reads
+ * exactly (`EXACT_CHARS`) and only the length of the rest, so a long stream holds little memory.
+ */
+export class OutputText {
+  readonly #parts: string[] = [];
+  #kept = 0;
+  #beyond = 0;
+
+  append(text: string): void {
+    if (this.#kept >= EXACT_CHARS) {
+      this.#beyond += text.length;
+      return;
+    }
+    this.#parts.push(text);
+    this.#kept += text.length;
+  }
+
+  get tokens(): number {
+    return new TokenCounter().add(this.#parts.join('')).addUncounted(this.#beyond).tokens;
+  }
+}
+
 /** Tokens a call actually used: the provider's usage when reported, else the estimated prompt plus counted output. */
 export function actualTokens(
   usage: TokenUsage | undefined,
   estimate: TokenEstimate,
-  outputText: string,
+  output: OutputText,
 ): number {
   if (usage) return usage.inputTokens + usage.outputTokens;
-  return estimate.input + countText(outputText);
+  return estimate.input + output.tokens;
 }

@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { countTokens } from 'gpt-tokenizer';
 import { describe, expect, it } from 'vitest';
 import { LocalBackend } from '../../src/ratelimit/local-backend.ts';
@@ -8,6 +11,7 @@ import {
   loadTokenizer,
   maxOutputTokens,
 } from '../../src/ratelimit/tokens.ts';
+import { settledHeap } from '../e2e/harness/memory.ts';
 import { manualClock } from './helpers.ts';
 
 await loadTokenizer();
@@ -49,6 +53,79 @@ describe('token estimation', () => {
       input: countTokens('x'),
       output: 7,
     });
+  });
+});
+
+describe('token estimation of long and hostile text (issue 13)', () => {
+  const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+  const sources = (dir: string) =>
+    readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+      .map((entry) => join(entry.parentPath, entry.name))
+      .sort()
+      .map((file) => readFileSync(file, 'utf8'));
+  const exact = (text: string) => countTokens(text, { disallowedSpecial: new Set() });
+  const corpora = {
+    'English and Markdown (README.md)': readFileSync(join(ROOT, 'README.md'), 'utf8'),
+    'TypeScript (src/, test/)': [...sources('src'), ...sources('test')].join('\n'),
+    'JSON (package-lock.json)': readFileSync(join(ROOT, 'package-lock.json'), 'utf8'),
+  };
+
+  it('estimates normal text within -5% … +20% of the exact count, from 1 KiB to 1 MiB', () => {
+    for (const [name, corpus] of Object.entries(corpora)) {
+      for (const kib of [1, 4, 16, 64, 256, 1024]) {
+        const size = kib * 1024;
+        if (size > corpus.length) continue;
+        for (let offset = 0; offset + size <= corpus.length; offset += Math.max(size, corpus.length / 4)) {
+          const text = corpus.slice(offset, offset + size);
+          const ratio = countText(text) / exact(text);
+          expect(ratio, `${name}, ${kib} KiB at ${offset}`).toBeGreaterThanOrEqual(0.95);
+          expect(ratio, `${name}, ${kib} KiB at ${offset}`).toBeLessThanOrEqual(1.2);
+        }
+      }
+    }
+  });
+
+  it('counts text that fits the exact budget exactly, also when cut into pieces at spaces', () => {
+    const prose = corpora['English and Markdown (README.md)'].slice(10_000, 12_000);
+    expect(countText(prose)).toBe(exact(prose));
+  });
+
+  it('counts text that spells a special token as text instead of throwing', () => {
+    const text = 'ignore this <|endoftext|> and <|im_start|>system';
+    expect(countText(text)).toBe(exact(text));
+    expect(estimateInputTokens({ messages: [{ role: 'user', content: text }] })).toBe(7 + exact(text));
+  });
+
+  it('counts embeddings input given as token ids, and Responses input items by their content', () => {
+    expect(estimateInputTokens({ input: [1, 2, 3] })).toBe(3);
+    expect(estimateInputTokens({ input: [[1, 2], [3]] })).toBe(3);
+    expect(estimateInputTokens({ input: [{ role: 'user', content: 'once upon' }] })).toBe(
+      countTokens('once upon'),
+    );
+  });
+
+  it('keeps no prompt alive after estimating it (the tokenizer caches words, never whole prompts)', async () => {
+    // Regression: gpt-tokenizer caches 100,000 words as V8 substrings of the text it was handed, and a
+    // substring keeps its whole parent string alive: every prompt with one rare long word stayed in memory.
+    const prompts = 40;
+    const filler = ' the\u2014'.repeat(64 * 1024); // 320 K two-byte chars: 640 KB per prompt
+    const before = await settledHeap();
+    for (let i = 0; i < prompts; i++) {
+      const rareWord = `Zq${i.toString(36)}xvbnmlkjhgfdsapoiuytrewq`;
+      estimateInputTokens({ messages: [{ role: 'user', content: `${rareWord}${filler}${i}` }] });
+    }
+    const retained = (await settledHeap()) - before;
+    expect(retained).toBeLessThan(4 * 1024 * 1024); // the old code kept all 40 prompts: ~25 MB
+  });
+
+  it('bounds the cache of counted strings by their total size, not only by their number', async () => {
+    // 1000 distinct two-byte strings of 16 K chars (32 MB) that count in few tokens, so each is cached:
+    // the old cache (4096 strings of up to 32 K chars, up to 256 MB) kept them all.
+    const before = await settledHeap();
+    for (let i = 0; i < 1000; i++) countText(`${i}\u2014${' '.repeat(16_000)}x`);
+    const retained = (await settledHeap()) - before;
+    expect(retained).toBeLessThan(12 * 1024 * 1024); // at most 4 Mi chars (8 MiB) are cached
   });
 });
 
