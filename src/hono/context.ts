@@ -1,5 +1,11 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
-import { context as otelContext, type Span, TraceFlags, trace } from '@opentelemetry/api';
+import {
+  type Context as OtelContext,
+  context as otelContext,
+  type Span,
+  TraceFlags,
+  trace,
+} from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { CallContext, Operation } from '../core/context.ts';
@@ -67,9 +73,11 @@ const defaultIdentify =
  * `traceparent` of the request span on the response (the W3C Trace Context "traceresponse" shape), so
  * a client can jump from a slow answer to its trace in Jaeger. Empty when the call is not traced.
  */
-function traceResponseHeaders(span: Span): Record<string, string> {
+function traceResponseHeaders(span: Span, parent: OtelContext): Record<string, string> {
   const { traceId, spanId, traceFlags } = span.spanContext();
   if (!trace.isSpanContextValid(span.spanContext())) return {};
+  // Without a tracer the "span" is the caller's own context passed through: it names no span of ours.
+  if (spanId === trace.getSpanContext(parent)?.spanId) return {};
   return { traceparent: `00-${traceId}-${spanId}-${traceFlags & TraceFlags.SAMPLED ? '01' : '00'}` };
 }
 
@@ -173,7 +181,7 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
     });
     c.set('alchemist', ctx);
     const tracked = trackRequest(ctx, options.meterProvider);
-    const traceHeaders = traceResponseHeaders(span);
+    const traceHeaders = traceResponseHeaders(span, parent);
     try {
       await otelContext.with(trace.setSpan(parent, span), () => next());
       if (c.error) throw c.error;
