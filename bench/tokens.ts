@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { estimateInputTokens, loadTokenizer } from '../src/ratelimit/tokens.ts';
+import { codePoints, seededRandom, randomText as textOf } from './text.ts';
 
 setFlagsFromString('--expose-gc');
 /** A full collection before each timed estimate, so building the last 1 MiB input is not timed. */
@@ -22,23 +23,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REPS = Number(process.env.BENCH_TOKENS_REPS ?? 7);
 const SIZES_KIB = [1, 4, 16, 64, 256, 1024];
 
-let seed = 42;
-const random = () => {
-  seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
-  return seed / 0x7fffffff;
-};
-function randomText(length: number, alphabet: readonly string[]): string {
-  const chars: string[] = [];
-  let size = 0;
-  while (size < length) {
-    const char = alphabet[Math.floor(random() * alphabet.length)]!;
-    chars.push(char);
-    size += char.length;
-  }
-  return chars.join('');
-}
-const range = (from: number, count: number) =>
-  Array.from({ length: count }, (_, i) => String.fromCodePoint(from + i));
+const random = seededRandom(42);
+const randomText = (length: number, alphabet: readonly string[]) => textOf(length, alphabet, random);
+const range = codePoints;
 
 /** Normal text: this repository's README and TypeScript sources (~1 MB), read at a random offset. */
 const corpus = [

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { codePoints, seededRandom, randomText as textOf } from '../../bench/text.ts';
 import { EXACT_CHARS, MAX_PIECE_CHARS } from '../../src/ratelimit/token-count.ts';
 import { estimateInputTokens, loadTokenizer } from '../../src/ratelimit/tokens.ts';
 
@@ -23,24 +24,9 @@ vi.mock('gpt-tokenizer', async (importOriginal) => {
 await loadTokenizer();
 
 const MiB = 1 << 20;
-let seed = 13;
-const random = () => {
-  seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
-  return seed / 0x7fffffff;
-};
-/** `length` UTF-16 units of characters drawn from `alphabet` (deterministic, never repeating). */
-function randomText(length: number, alphabet: readonly string[]): string {
-  const chars: string[] = [];
-  let size = 0;
-  while (size < length) {
-    const char = alphabet[Math.floor(random() * alphabet.length)]!;
-    chars.push(char);
-    size += char.length;
-  }
-  return chars.join('');
-}
-const range = (from: number, count: number) =>
-  Array.from({ length: count }, (_, i) => String.fromCodePoint(from + i));
+const random = seededRandom(13);
+const randomText = (length: number, alphabet: readonly string[]) => textOf(length, alphabet, random);
+const range = codePoints;
 
 const user = (content: unknown) => ({ messages: [{ role: 'user', content }] });
 const hostile: Record<string, () => Record<string, unknown>> = {
