@@ -1,5 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
+import { defaultWireFormat } from '../wire/index.ts';
+import type { WireFormat } from '../wire/types.ts';
 import type { TokenUsage } from './result.ts';
 
 /** GenAI operation names (gen_ai.operation.name, semconv v1.41.0). */
@@ -60,6 +62,8 @@ export interface CallContext {
   /** The requested model (gen_ai.request.model). */
   readonly model: string;
   readonly operation: Operation;
+  /** The API's wire format: where its usage, finish reasons and cache-relevant fields are. */
+  readonly wire: WireFormat;
   /** Isolation scope for cache entries and per-caller limits. Never a raw API key. */
   readonly tenant: string;
   /** Rate-limit tier of the caller. */
@@ -83,6 +87,8 @@ export interface CallContextInit {
   genAiProvider?: string;
   model: string;
   operation?: Operation;
+  /** @default the operation's usual API (OpenAI chat completions for `chat`) */
+  wire?: WireFormat;
   tenant?: string;
   tier?: string;
   request?: Record<string, unknown>;
@@ -101,11 +107,13 @@ const NEVER_ABORTED = new AbortController().signal;
 export function createCallContext(init: CallContextInit): CallContext {
   const request = init.request ?? {};
   const { signal } = init;
+  const operation = init.operation ?? init.wire?.operation ?? 'chat';
   const ctx: CallContext = {
     provider: init.provider,
     genAiProvider: init.genAiProvider ?? init.provider,
     model: init.model,
-    operation: init.operation ?? 'chat',
+    operation,
+    wire: init.wire ?? defaultWireFormat(operation),
     tenant: init.tenant ?? 'default',
     tier: init.tier ?? 'default',
     request,
