@@ -67,38 +67,98 @@ export function responseModelOf(value: unknown): string | undefined {
   return typeof model === 'string' ? model : undefined;
 }
 
+/** How a stream ended, for its observers. */
+export interface StreamEnd {
+  /** The source finished; false when it threw or the consumer stopped early. */
+  readonly complete: boolean;
+  readonly error?: unknown;
+  readonly chunks: number;
+}
+
+type ChunkObserver = (chunk: unknown, index: number) => void;
+type EndObserver = (outcome: StreamEnd) => void;
+
+/**
+ * A stream's one observer: every policy that needs to see chunks (upstream telemetry, settlement,
+ * the request's end) adds its callbacks here instead of wrapping the stream in a generator of its own.
+ */
+class ObservedStream implements AsyncIterable<unknown> {
+  readonly #source: AsyncIterable<unknown>;
+  readonly #onChunk: ChunkObserver[] = [];
+  readonly #onEnd: EndObserver[] = [];
+  #started = false;
+
+  constructor(source: AsyncIterable<unknown>) {
+    this.#source = source;
+  }
+
+  /** Add observers; false once iteration started (they would miss chunks). */
+  observe(onChunk: ChunkObserver | undefined, onEnd: EndObserver | undefined): boolean {
+    if (this.#started) return false;
+    if (onChunk) this.#onChunk.push(onChunk);
+    if (onEnd) this.#onEnd.push(onEnd);
+    return true;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<unknown> {
+    this.#started = true;
+    const source = this.#source[Symbol.asyncIterator]();
+    const onChunk = this.#onChunk;
+    const onEnd = this.#onEnd;
+    let index = 0;
+    let ended = false;
+    const end = (complete: boolean, error?: unknown) => {
+      if (ended) return;
+      ended = true;
+      const outcome: StreamEnd =
+        error === undefined ? { complete, chunks: index } : { complete, error, chunks: index };
+      for (const observer of onEnd) safely(() => observer(outcome));
+    };
+    return {
+      async next() {
+        if (ended) return { done: true, value: undefined };
+        let step: IteratorResult<unknown>;
+        try {
+          step = await source.next();
+        } catch (error) {
+          end(false, error);
+          throw error;
+        }
+        if (step.done) {
+          end(true);
+          return step;
+        }
+        for (const observer of onChunk) safely(() => observer(step.value, index));
+        index++;
+        return step;
+      },
+      async return(value?: unknown) {
+        try {
+          await source.return?.(value);
+        } finally {
+          end(false);
+        }
+        return { done: true, value };
+      },
+    };
+  }
+}
+
 /**
  * Pass a stream's chunks through while observing them. `onEnd` runs once: with `complete: true` when
  * the source finished, false when it threw or the consumer stopped early. Observers never throw into
- * the stream.
+ * the stream. Observing an already observed stream that nobody reads yet adds to its one observer
+ * (no new wrapper), so a stream through every policy is still iterated by a single loop.
  */
 export function observeStream(
   chunks: AsyncIterable<unknown>,
-  onChunk: (chunk: unknown, index: number) => void,
-  onEnd: (outcome: { complete: boolean; error?: unknown; chunks: number }) => void,
+  onChunk?: ChunkObserver,
+  onEnd?: EndObserver,
 ): AsyncIterable<unknown> {
-  return {
-    async *[Symbol.asyncIterator]() {
-      let index = 0;
-      let complete = false;
-      let error: unknown;
-      try {
-        for await (const chunk of chunks) {
-          safely(() => onChunk(chunk, index));
-          index++;
-          yield chunk;
-        }
-        complete = true;
-      } catch (err) {
-        error = err;
-        throw err;
-      } finally {
-        safely(() =>
-          onEnd(error === undefined ? { complete, chunks: index } : { complete, error, chunks: index }),
-        );
-      }
-    },
-  };
+  if (chunks instanceof ObservedStream && chunks.observe(onChunk, onEnd)) return chunks;
+  const observed = new ObservedStream(chunks);
+  observed.observe(onChunk, onEnd);
+  return observed;
 }
 
 function safely(fn: () => void): void {

@@ -2,11 +2,9 @@ import { Hono } from 'hono';
 import type { Policy } from '../core/compose.ts';
 import { redactExcerpt } from '../core/redact.ts';
 import type { AiResult } from '../core/result.ts';
-import { cacheHeaders } from '../hono/cache.ts';
 import { aiContext } from '../hono/context.ts';
 import { aiErrorHandler } from '../hono/error-handler.ts';
 import { aiHandler } from '../hono/handler.ts';
-import { rateLimitHeaders } from '../hono/ratelimit.ts';
 import { type AdminSources, adminRoutes } from './admin.ts';
 import { requestBodyLimit } from './body-limit.ts';
 import { readyzHandler } from './health.ts';
@@ -92,15 +90,16 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
       genAiProvider: (name) => registry.get(name)?.type ?? name,
     }),
   );
-  // One handler composes the limiter, the cache and resilience: one pass per request, where a
-  // middleware layer each (aiRateLimit, aiCache) re-entered Hono and re-rendered the answer twice more.
+  // One handler runs the limiter, the cache and resilience around the provider call: one pipeline,
+  // one pass, the answer rendered once.
   app.post(
     route,
-    aiHandler(
-      proxyCall(registry),
-      [policies.tierLimit, policies.cache, withoutProviderHeaders, policies.resilience],
-      { headers: (ctx) => ({ ...rateLimitHeaders(ctx), ...cacheHeaders(ctx) }) },
-    ),
+    aiHandler(proxyCall(registry), [
+      policies.tierLimit,
+      policies.cache,
+      withoutProviderHeaders,
+      policies.resilience,
+    ]),
   );
   return app;
 }

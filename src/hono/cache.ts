@@ -3,24 +3,14 @@ import type { AiCacheOptions } from '../cache/options.ts';
 import type { CachePolicy } from '../cache/policy.ts';
 import { aiCachePolicy } from '../cache/policy.ts';
 import type { CallContext } from '../core/context.ts';
+import { serverTimingHeader } from '../core/decisions.ts';
 import { policyMiddleware } from './policy.ts';
 
-/** `Server-Timing` (W3C Server Timing) from every policy's entries so far. */
-function serverTiming(ctx: CallContext): string | undefined {
-  if (ctx.decisions.serverTiming.length === 0) return undefined;
-  return ctx.decisions.serverTiming
-    .map((entry) => {
-      const description = entry.description ? `;desc="${entry.description.replace(/["\\]/g, '')}"` : '';
-      return `${entry.name};dur=${entry.durationMs.toFixed(2)}${description}`;
-    })
-    .join(', ');
-}
-
+/** `Cache-Status` and `Server-Timing` as the cache decided them (the pipeline adds them to every answer). */
 export function cacheHeaders(ctx: CallContext): Record<string, string> | undefined {
   const headers: Record<string, string> = {};
-  // Cache-Status (RFC 9211) says what the cache did: hit, or why it forwarded.
   if (ctx.decisions.cacheStatus) headers['cache-status'] = ctx.decisions.cacheStatus;
-  const timing = serverTiming(ctx);
+  const timing = serverTimingHeader(ctx.decisions);
   if (timing) headers['server-timing'] = timing;
   return headers;
 }
@@ -38,5 +28,5 @@ export function cacheHeaders(ctx: CallContext): Record<string, string> | undefin
  */
 export function aiCache(options: AiCacheOptions | CachePolicy = {}): MiddlewareHandler {
   const policy = 'execute' in options ? options : aiCachePolicy(options);
-  return policyMiddleware('aiCache', policy, { headers: cacheHeaders });
+  return policyMiddleware('aiCache', policy);
 }

@@ -13,7 +13,8 @@ import { createCallContext, parseCacheControl } from '../core/context.ts';
 import { AuthenticationError, BadRequestError, isAlchemistError } from '../core/errors.ts';
 import type { Identity } from '../core/identity.ts';
 import { requestCredential, tenantForKey } from '../core/identity.ts';
-import { recordRejectedRequest, trackRequest } from '../telemetry/request.ts';
+import { RequestPipeline } from '../core/pipeline.ts';
+import { recordRejectedRequest } from '../telemetry/request.ts';
 import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
@@ -23,9 +24,11 @@ import {
   ATTR_TIER,
 } from '../telemetry/semconv.ts';
 import { getTracer } from '../telemetry/spans.ts';
+import type { WireFormat } from '../wire/types.ts';
 import { requestJson } from './body.ts';
 import { requestHeader } from './headers.ts';
-import { resultFromResponse, setResult } from './result.ts';
+import { pipelineOf, setPipeline } from './pipeline.ts';
+import { finishWithResponse } from './respond.ts';
 import { requestSpanAttributes, requestSpanEnder, requestSpanPlace } from './server-span.ts';
 
 /** Context variables the alchemist middleware share (typed for `c.get`). */
@@ -50,8 +53,10 @@ export interface AiContextOptions {
    * your own (`my-vllm` → `openai`). @default the name itself
    */
   genAiProvider?: (provider: string) => string;
-  /** GenAI operation of the route. @default 'chat' */
+  /** GenAI operation of the route. @default the wire format's, else 'chat' */
   operation?: Operation;
+  /** The route's API (its wire format, from `alchemist-perf`'s `wireFormat()`). @default OpenAI chat completions */
+  wire?: WireFormat;
   /**
    * Checks of the parsed body beyond a JSON object with a `model` (e.g. the gateway's nesting and
    * `messages` checks): throw a `BadRequestError` to answer 400. Runs inside the request span.
@@ -121,11 +126,11 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
   const identify = options.identify ?? defaultIdentify(options.defaultTier ?? 'default');
   const resolveProvider = options.resolveProvider ?? (() => 'openai');
   const genAiProvider = options.genAiProvider ?? ((provider: string) => provider);
-  const operation = options.operation ?? 'chat';
+  const operation = options.operation ?? options.wire?.operation ?? 'chat';
   const tracer = getTracer(options.tracerProvider);
 
   return async function aiContext(c, next) {
-    if (c.get('alchemist')) return next();
+    if (pipelineOf(c)) return next();
     const startedAt = performance.now();
     const route = handlerRoute(c);
     // The span opens first, so a 401 or 400 is traced and counted like every other answer.
@@ -171,6 +176,7 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
       genAiProvider: system,
       model,
       operation,
+      ...(options.wire ? { wire: options.wire } : {}),
       tenant: identity.tenant,
       tier: identity.tier,
       request,
@@ -179,52 +185,36 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
       route,
       cacheControl: parseCacheControl(requestHeader(c, 'cache-control')),
     });
-    c.set('alchemist', ctx);
-    const tracked = trackRequest(ctx, options.meterProvider);
-    const traceHeaders = traceResponseHeaders(span, parent);
+    const pipeline = new RequestPipeline({
+      ctx,
+      end: endSpan,
+      headers: traceResponseHeaders(span, parent),
+      ...(options.meterProvider ? { meterProvider: options.meterProvider } : {}),
+    });
+    setPipeline(c, pipeline);
     try {
       await otelContext.with(trace.setSpan(parent, span), () => next());
-      if (c.error) throw c.error;
-      const result = tracked.succeed(await resultFromResponse(c.res));
-      if (result.kind === 'stream') {
-        // The request span covers the whole stream: end it when the stream ends.
-        setResult(
-          c,
-          {
-            ...result,
-            chunks: (async function* () {
-              let failure: unknown;
-              try {
-                yield* result.chunks;
-              } catch (error) {
-                failure = error;
-                throw error;
-              } finally {
-                endSpan(result.status, failure);
-              }
-            })(),
-          },
-          traceHeaders,
-        );
-      } else {
-        setResult(c, result, traceHeaders);
-        endSpan(result.status);
-      }
     } catch (error) {
-      tracked.fail(error);
-      if (isAlchemistError(error)) Object.assign(error.headers, traceHeaders);
-      endSpan(isAlchemistError(error) ? error.status : 500, error);
+      pipeline.fail(error);
       throw error;
     }
+    if (c.error) {
+      // Rendered by Hono's error handler already; with our headers when the pipeline ended with it.
+      if (pipeline.failure === c.error) return;
+      pipeline.fail(c.error);
+      throw c.error;
+    }
+    // A handler of your own answered without the pipeline: end the request with its response.
+    if (!pipeline.ended) c.res = finishWithResponse(pipeline, c.res);
   };
 }
 
 /**
- * The call context of this request. Without `aiContext()` in front, one is created with its defaults
- * (no request span of its own: decisions go on the active span, if any).
+ * The pipeline of this request. Without `aiContext()` in front, one is opened with its defaults (no
+ * request span or request metrics of its own: decisions go on the active span, if any).
  */
-export async function callContextOf(c: Context): Promise<CallContext> {
-  const existing = c.get('alchemist') as CallContext | undefined;
+export async function requestPipeline(c: Context): Promise<RequestPipeline> {
+  const existing = pipelineOf(c);
   if (existing) return existing;
   const request = await readRequest(c);
   const identity = defaultIdentify('default')(c);
@@ -241,6 +231,12 @@ export async function callContextOf(c: Context): Promise<CallContext> {
     route: handlerRoute(c),
     cacheControl: parseCacheControl(requestHeader(c, 'cache-control')),
   });
-  c.set('alchemist', ctx);
-  return ctx;
+  const pipeline = new RequestPipeline({ ctx, metrics: false });
+  setPipeline(c, pipeline);
+  return pipeline;
+}
+
+/** The call context of this request (see `requestPipeline`). */
+export async function callContextOf(c: Context): Promise<CallContext> {
+  return (await requestPipeline(c)).ctx;
 }

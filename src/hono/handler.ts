@@ -4,48 +4,51 @@ import { compose } from '../core/compose.ts';
 import type { CallContext } from '../core/context.ts';
 import { isAlchemistError } from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
-import { callContextOf } from './context.ts';
+import { requestPipeline } from './context.ts';
+import { markPipelineStep } from './pipeline.ts';
 import { setResult } from './result.ts';
 
 export interface AiHandlerOptions {
   /**
-   * Response headers from the context once the policies ran, on answers and on rejections alike
-   * (e.g. `rateLimitHeaders` and `cacheHeaders`, when the limiter and the cache are among `policies`).
+   * More response headers from the context once the policies ran, on answers and on rejections alike.
+   * The policies' own (`RateLimit-Policy` / `RateLimit`, `Cache-Status`, `Server-Timing`) are always
+   * there; `rateLimitHeaders` and `cacheHeaders` return the same ones.
    */
   headers?: (ctx: CallContext) => Record<string, string> | undefined;
 }
 
 /**
- * A terminal handler that runs `call` (the upstream request) inside `policies`. Use it for policies
- * that must call upstream more than once (retries, fallbacks): Hono's `next()` runs only once, so
- * those live here, around the call itself, rather than in `app.use()` position. Any policy can run
- * here too: one handler composing the limiter, the cache and resilience is one pass per request
- * instead of a middleware layer each (the gateway does this).
+ * The terminal handler of an AI route: runs the request's pipeline (the policies `app.use()` added,
+ * then `policies`) around `call`, the upstream request, in one pass, and renders the result once.
+ * Policies that call upstream more than once (retries, fallbacks) live here: Hono's `next()` runs only
+ * once. One handler composing the limiter, the cache and resilience is what the gateway does.
  *
  * @example
  * app.post('/v1/chat/completions', aiHandler((ctx) => callProvider(ctx), [breaker]));
- * app.post('/v1/chat/completions', aiHandler(callProvider, [limits, cache, breaker], {
- *   headers: (ctx) => ({ ...rateLimitHeaders(ctx), ...cacheHeaders(ctx) }),
- * }));
+ * app.post('/v1/chat/completions', aiHandler(callProvider, [limits, cache, breaker]));
  */
 export function aiHandler(
   call: Next<AiResult>,
   policies: readonly Policy<AiResult>[] = [],
   options: AiHandlerOptions = {},
 ): Handler {
-  const chain = compose(...policies);
+  const own = compose(...policies);
   const { headers } = options;
-  return async function aiHandler(c) {
-    const ctx = await callContextOf(c);
+  return markPipelineStep(async function aiHandler(c) {
+    const pipeline = await requestPipeline(c);
     let result: AiResult;
     try {
-      result = await chain.execute(ctx, call);
+      // Behind middleware of your own that the pipeline already runs around, only this handler's policies run.
+      result = pipeline.started
+        ? await own.execute(c.get('alchemist' as never) ?? pipeline.ctx, call)
+        : await pipeline.run(call, policies);
     } catch (error) {
-      // Headers a policy decided (RateLimit, Cache-Status) still belong on the error response.
-      if (headers && isAlchemistError(error)) Object.assign(error.headers, headers(ctx));
+      if (isAlchemistError(error)) Object.assign(error.headers, pipeline.headers(), headers?.(pipeline.ctx));
       throw error;
     }
-    setResult(c, result, headers?.(ctx));
+    const answerHeaders = pipeline.headers();
+    if (headers) Object.assign(answerHeaders, headers(pipeline.ctx));
+    setResult(c, result, answerHeaders);
     return c.res;
-  };
+  });
 }

@@ -1,64 +1,65 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Policy } from '../core/compose.ts';
-import type { CallContext } from '../core/context.ts';
 import { isAlchemistError } from '../core/errors.ts';
+import type { HeaderSource } from '../core/pipeline.ts';
+import { RequestPipeline } from '../core/pipeline.ts';
 import type { AiResult } from '../core/result.ts';
-import { callContextOf } from './context.ts';
-import { resultFromResponse, setResult } from './result.ts';
+import { requestPipeline } from './context.ts';
+import { markPipelineStep, nextStepIsOurs, runAroundNext } from './pipeline.ts';
+import { resultFromResponse } from './result.ts';
 
 /** Lets users replace the error response for a policy's rejections (429, 503...). */
 export type OnRejected = (c: Context, error: unknown) => Response | Promise<Response>;
 
 export interface PolicyMiddlewareOptions {
-  /** Response headers to add from the context after the policy ran (e.g. Cache-Status). */
-  headers?: (ctx: CallContext) => Record<string, string> | undefined;
+  /** More response headers from the context after the policy ran (the policies' own are always there). */
+  headers?: HeaderSource;
   onRejected?: OnRejected;
 }
 
+/** The policy, with its rejections (the pack's errors from it or from inner layers) answered by `onRejected`. */
+function withRejections(policy: Policy<AiResult>, c: Context, onRejected: OnRejected): Policy<AiResult> {
+  return {
+    name: policy.name,
+    async execute(ctx, next) {
+      try {
+        return await policy.execute(ctx, next);
+      } catch (error) {
+        if (!isAlchemistError(error)) throw error;
+        return resultFromResponse(await onRejected(c, error));
+      }
+    },
+  };
+}
+
+const readResponse = (c: Context) => resultFromResponse(c.res);
+
 /**
- * Run a policy as Hono middleware: the rest of the chain (`next`) becomes the policy's `next`, its
- * response becomes an AiResult and back. Errors from inner layers reach the policy as errors (so a
- * cache can serve stale on a 503), and errors escape as errors, rendered by Hono through
- * `getResponse()` unless `onRejected` is given.
+ * A policy as Hono middleware in `app.use()` position. It adds its policy to the request's pipeline
+ * (opened by `aiContext()`, or with defaults) and passes on; the pipeline runs once, in one pass, at
+ * the `aiHandler()` that answers, or here when the handler after it is your own (then the rest of the
+ * chain is the call, and its response is read once). Errors escape as errors, for Hono's error handler
+ * (or `onRejected`); the decisions' headers (RateLimit, Cache-Status) are on answers and errors alike.
  */
 export function policyMiddleware(
   name: string,
   policy: Policy<AiResult>,
   options: PolicyMiddlewareOptions = {},
 ): MiddlewareHandler {
+  const { onRejected, headers } = options;
   const handler: MiddlewareHandler = async (c, next) => {
-    const ctx = await callContextOf(c);
-    let result: AiResult;
-    try {
-      result = await policy.execute(ctx, async (nextCtx) => {
-        // A policy may narrow the context (e.g. a deadline's AbortSignal): inner middleware and the
-        // handler read it through `c.get('alchemist')`.
-        if (nextCtx !== ctx) c.set('alchemist', nextCtx);
-        try {
-          await next();
-        } finally {
-          if (nextCtx !== ctx) c.set('alchemist', ctx);
-        }
-        if (c.error) {
-          const error = c.error;
-          // The error is ours to handle now; if it escapes again, Hono will render it again.
-          c.error = undefined;
-          throw error;
-        }
-        return resultFromResponse(c.res);
-      });
-    } catch (error) {
-      if (options.onRejected && isAlchemistError(error)) {
-        c.res = undefined;
-        c.res = await options.onRejected(c, error);
-        return;
-      }
-      // Headers a policy decided (RateLimit, Cache-Status) still belong on the error response.
-      if (isAlchemistError(error)) Object.assign(error.headers, options.headers?.(ctx));
-      throw error;
+    const own = onRejected ? withRejections(policy, c, onRejected) : policy;
+    const pipeline = await requestPipeline(c);
+    if (pipeline.started) {
+      // Behind middleware of your own that the pipeline already runs around: this policy runs alone.
+      const alone = new RequestPipeline({ ctx: pipeline.ctx, metrics: false });
+      alone.add(own, headers);
+      return runAroundNext(c, alone, next, readResponse);
     }
-    setResult(c, result, options.headers?.(ctx));
+    pipeline.add(own, headers);
+    if (nextStepIsOurs(c)) return next();
+    await runAroundNext(c, pipeline, next, readResponse);
   };
   Object.defineProperty(handler, 'name', { value: name });
-  return handler;
+  return markPipelineStep(handler);
 }

@@ -38,9 +38,10 @@ export function rateLimitHeaders(ctx: CallContext): Record<string, string> {
  */
 export function aiRateLimit(options: AiRateLimitOptions): AiRateLimitMiddleware {
   const policy = 'policy' in options ? options.policy : tierRateLimitPolicy(options);
-  const middleware = policyMiddleware('aiRateLimit', policy, {
-    headers: rateLimitHeaders,
-    ...(options.onRejected ? { onRejected: options.onRejected } : {}),
-  });
+  const middleware = policyMiddleware(
+    'aiRateLimit',
+    policy,
+    options.onRejected ? { onRejected: options.onRejected } : {},
+  );
   return Object.assign(middleware, { state: () => policy.state() });
 }

@@ -11,7 +11,6 @@ import {
   isUpstreamTimeoutError,
 } from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
-import { observeStream } from '../core/result.ts';
 import { getInstruments } from './instruments.ts';
 import { modelLabel, OTHER_LABEL, providerLabel, routeLabel } from './labels.ts';
 import {
@@ -86,18 +85,13 @@ export function trackRequest(ctx: CallContext, meterProvider?: MeterProvider) {
     );
   };
   return {
-    /** Record the result; a stream is recorded when it finishes, and returned wrapped. */
-    succeed(result: AiResult): AiResult {
-      if (result.kind === 'json') {
-        finish(result.status < 400 ? 'success' : result.status < 500 ? 'client_error' : 'upstream_error');
-        return result;
-      }
-      const chunks = observeStream(
-        result.chunks,
-        () => {},
-        ({ complete, error }) => finish(complete ? 'success' : error ? outcomeOf(error) : 'cancelled'),
-      );
-      return { ...result, chunks };
+    /** Record a JSON answer now. */
+    succeed(result: AiResult): void {
+      finish(result.status < 400 ? 'success' : result.status < 500 ? 'client_error' : 'upstream_error');
+    },
+    /** For a stream: the function to call when it ends (complete, or with the error that broke it). */
+    streamEnd(): (complete: boolean, error?: unknown) => void {
+      return (complete, error) => finish(complete ? 'success' : error ? outcomeOf(error) : 'cancelled');
     },
     fail(error: unknown): void {
       finish(outcomeOf(error));

@@ -1,13 +1,12 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import { context as otelContext, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Policy } from '../core/compose.ts';
-import { compose } from '../core/compose.ts';
 import type { CallContext, Operation, RequestCacheControl } from '../core/context.ts';
 import { createCallContext } from '../core/context.ts';
 import { errorTypeOf } from '../core/errors.ts';
+import { RequestPipeline } from '../core/pipeline.ts';
 import type { AiResult } from '../core/result.ts';
 import { jsonResult, streamResult } from '../core/result.ts';
-import { trackRequest } from '../telemetry/request.ts';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -115,7 +114,6 @@ export function wrapCall<Req extends AiRequest, Res, Opts extends CallOptions = 
       ...definedOnly(options),
     } as WrapOptions<Req>);
   }
-  const chain = compose(...policies);
   const tracer = getTracer(options.tracerProvider);
   const route = options.route ?? (fn.name || 'wrapped');
   const operation = options.operation ?? 'chat';
@@ -178,39 +176,21 @@ export function wrapCall<Req extends AiRequest, Res, Opts extends CallOptions = 
         // A caller's observer must not break the call.
       }
     }
-    const tracked = trackRequest(ctx, options.meterProvider);
-    const fail = (error: unknown) => {
-      span.setAttribute(ATTR_ERROR_TYPE, errorTypeOf(error));
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    };
-    let result: AiResult;
-    try {
-      result = tracked.succeed(
-        await otelContext.with(trace.setSpan(parent, span), () =>
-          chain.execute(ctx, (current) => callUpstream(current, callOptions)),
-        ),
-      );
-    } catch (error) {
-      tracked.fail(error);
-      fail(error);
-      throw error;
-    }
-    if (result.kind === 'json') {
-      span.end();
-      return result.body as Res;
-    }
-    const chunks = result.chunks;
-    return (async function* () {
-      try {
-        yield* chunks;
+    const pipeline = new RequestPipeline({
+      ctx,
+      end: (_status, error) => {
+        if (error !== undefined) {
+          span.setAttribute(ATTR_ERROR_TYPE, errorTypeOf(error));
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
         span.end();
-      } catch (error) {
-        fail(error);
-        throw error;
-      } finally {
-        if (span.isRecording()) span.end();
-      }
-    })() as Res;
+      },
+      ...(options.meterProvider ? { meterProvider: options.meterProvider } : {}),
+    });
+    const result = await otelContext.with(trace.setSpan(parent, span), () =>
+      pipeline.run((current) => callUpstream(current, callOptions), policies),
+    );
+    // The pipeline ends the span: now for JSON, when the stream ends for a stream.
+    return (result.kind === 'json' ? result.body : result.chunks) as Res;
   }
 }
