@@ -3,6 +3,7 @@ import { APICallError } from 'ai';
 import type { CallContext, RequestCacheControl } from '../core/context.ts';
 import { parseCacheControl } from '../core/context.ts';
 import { UpstreamError } from '../core/errors.ts';
+import { retryAfterSeconds } from '../wire/http.ts';
 import type { WithAllOptions } from '../wrap/all.ts';
 import { withAll } from '../wrap/all.ts';
 import type { AiRequest, CallOptions } from '../wrap/wrap.ts';
@@ -15,7 +16,7 @@ import {
   type PartEnvelope,
 } from './ai-sdk-envelope.ts';
 import type { CallParams, GenerateResult, LanguageModel, StreamPart, StreamResult } from './ai-sdk-types.ts';
-import { headerOf, retryAfterSeconds } from './headers.ts';
+import { headerOf } from './headers.ts';
 import { toCallerError, translated } from './translate.ts';
 
 type Per<T> = T | ((params: CallParams, model: LanguageModel) => T);

@@ -6,7 +6,7 @@ import {
   OpenAIError,
 } from 'openai';
 import { UpstreamError, UpstreamTimeoutError } from '../core/errors.ts';
-import { retryAfterSeconds } from './headers.ts';
+import { retryAfterSeconds } from '../wire/http.ts';
 import { translated } from './translate.ts';
 
 /**

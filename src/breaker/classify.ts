@@ -1,5 +1,6 @@
 import { isAlchemistError, isUpstreamError, isUpstreamTimeoutError } from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
+import { headerLookup, retryAfterMs, statusFault } from '../wire/http.ts';
 
 /**
  * Why an upstream attempt failed, when the failure says something about the provider's health.
@@ -41,11 +42,8 @@ function record(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
 }
 
-function reasonForStatus(status: number): FailureReason | undefined {
-  if (status === 429) return '429';
-  if (status >= 500 && status <= 599) return '5xx';
-  return undefined;
-}
+/** What a provider's status says about its health (the wire formats' one rule). */
+const reasonForStatus: (status: number) => FailureReason | undefined = statusFault;
 
 /** Walk an error and its `cause` chain (fetch wraps socket errors in `TypeError('fetch failed')`). */
 function someCodeIn(error: unknown, matches: (code: string) => boolean): boolean {
@@ -114,22 +112,6 @@ export function isUpstreamClientError(error: unknown): boolean {
   return typeof status === 'number' && status >= 400 && status < 500 && status !== 429;
 }
 
-/** Parse a `Retry-After` value (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. Milliseconds. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function headerOf(headers: unknown, name: string): string | undefined {
-  if (!headers) return undefined;
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
-  const value = record(headers)?.[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
 /**
  * How long the provider asked us to wait, in ms: `UpstreamError.retryAfter` (seconds), or the
  * `retry-after-ms` / `retry-after` headers of an SDK error or a returned result.
@@ -138,8 +120,5 @@ export function retryAfterMsOf(failure: unknown): number | undefined {
   if (isAlchemistError(failure)) {
     return failure.retryAfter === undefined ? undefined : failure.retryAfter * 1000;
   }
-  const headers = record(failure)?.headers;
-  const ms = Number(headerOf(headers, 'retry-after-ms'));
-  if (Number.isFinite(ms) && ms >= 0 && headerOf(headers, 'retry-after-ms') !== undefined) return ms;
-  return parseRetryAfter(headerOf(headers, 'retry-after'));
+  return retryAfterMs(headerLookup(record(failure)?.headers));
 }

@@ -7,13 +7,13 @@ import {
   isUpstreamTimeoutError,
 } from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
+import { statusFault } from '../wire/http.ts';
 import type { CacheEntry } from './types.ts';
 
 /** Failures an answer that is stale but present beats (RFC 5861 stale-if-error): upstream, not caller. */
 export function upstreamFailed(error: unknown): boolean {
-  if (isUpstreamError(error)) {
-    return error.upstreamStatus === 0 || error.upstreamStatus >= 500 || error.upstreamStatus === 429;
-  }
+  if (isUpstreamError(error))
+    return error.upstreamStatus === 0 || statusFault(error.upstreamStatus) !== undefined;
   return (
     isCircuitOpenError(error) ||
     isUpstreamTimeoutError(error) ||
@@ -30,14 +30,6 @@ export function statusOf(error: unknown): number | undefined {
 export function forbidsStore(result: AiResult): boolean {
   const header = result.headers?.['cache-control'];
   return header !== undefined && /(^|,)\s*(no-store|private)\s*(,|$)/i.test(header);
-}
-
-/** Anthropic streams end with `message_stop`; one that started with `message_start` must have it. */
-export function isCompleteStream(chunks: readonly unknown[]): boolean {
-  const typeOf = (chunk: unknown) => (chunk as { type?: unknown } | null)?.type;
-  if (chunks.length === 0) return false;
-  if (typeOf(chunks[0]) === 'message_start') return typeOf(chunks[chunks.length - 1]) === 'message_stop';
-  return true;
 }
 
 function replayChunks(chunks: readonly unknown[]): AsyncIterable<unknown> {

@@ -1,24 +1,9 @@
 import { hash } from 'node:crypto';
 import type { CallContext } from '../core/context.ts';
+import { OPENAI_IGNORED_FIELDS } from '../wire/openai-chat.ts';
 
-/**
- * Request fields that never change the answer, left out of the key: caller ids and bookkeeping
- * (OpenAI `user`, `safety_identifier`, `metadata`, `store`, `service_tier`, `prompt_cache_key`,
- * `prompt_cache_retention`; Anthropic `metadata`), plus `model` and `stream`, which the key carries
- * on their own. Everything else (messages, tools, temperature, top_p, max tokens, response format,
- * seed, n, stop, stream_options...) is kept: an unknown field is assumed to change the output.
- */
-export const IGNORED_FIELDS: ReadonlySet<string> = new Set([
-  'model',
-  'stream',
-  'user',
-  'safety_identifier',
-  'metadata',
-  'store',
-  'service_tier',
-  'prompt_cache_key',
-  'prompt_cache_retention',
-]);
+/** Request fields of OpenAI chat completions that never change the answer (see its wire format). */
+export const IGNORED_FIELDS: ReadonlySet<string> = OPENAI_IGNORED_FIELDS;
 
 /** Bumped when the key or entry format changes, so old entries are never read by a new version. */
 const KEY_VERSION = 1;
@@ -71,11 +56,17 @@ function sortedKeys(record: Record<string, unknown>): string[] {
   return names;
 }
 
-/** The request fields that change the answer; top-level nulls mean "default", as absent ones do. */
-export function outputFields(request: Readonly<Record<string, unknown>>): Record<string, unknown> {
+/**
+ * The request fields that change the answer (all but the API's `ignored` ones); top-level nulls mean
+ * "default", as absent ones do.
+ */
+export function outputFields(
+  request: Readonly<Record<string, unknown>>,
+  ignored: ReadonlySet<string> = IGNORED_FIELDS,
+): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(request)) {
-    if (IGNORED_FIELDS.has(name) || value === null || value === undefined) continue;
+    if (ignored.has(name) || value === null || value === undefined) continue;
     fields[name] = value;
   }
   return fields;
@@ -114,9 +105,10 @@ export function cacheKey(namespace: string, scope: string, ctx: CallContext, ide
           scope,
           ctx.provider,
           ctx.model,
-          ctx.operation,
+          // Chat keys predate the other APIs and stay as they were; every other API is in its keys.
+          ctx.wire.api === 'openai.chat' ? ctx.operation : `${ctx.operation}:${ctx.wire.api}`,
           ctx.stream,
-          outputFields(ctx.request),
+          outputFields(ctx.request, ctx.wire.ignoredFields),
         ])
       : canonicalJson([KEY_VERSION, scope, 'custom', identity]);
   return `${scopePrefix(namespace, scope)}${sha256(material)}`;

@@ -3,7 +3,7 @@ import type { CallContext } from '../core/context.ts';
 import type { AiResult, JsonResult } from '../core/result.ts';
 import { isSuccess } from '../core/result.ts';
 import { ATTR_CACHE_COALESCED } from '../telemetry/semconv.ts';
-import { forbidsStore, isCompleteStream, resultOf, statusOf, upstreamFailed } from './entries.ts';
+import { forbidsStore, resultOf, statusOf, upstreamFailed } from './entries.ts';
 import { Flight } from './flight.ts';
 import { cacheKey, scopePrefix } from './key.ts';
 import type { AiCacheOptions } from './options.ts';
@@ -267,7 +267,7 @@ export function aiCachePolicy(options: AiCacheOptions = {}): CachePolicy {
     const streamed = result;
     const recording = new StreamRecording(streamed.chunks, async (done) => {
       land();
-      if (done.state === 'complete' && storable && isCompleteStream(done.chunks)) {
+      if (done.state === 'complete' && storable && ctx.wire.streamComplete(done.chunks)) {
         await write(key, ctx, { kind: 'stream', status: streamed.status, chunks: done.chunks });
       }
     });

@@ -1,7 +1,6 @@
 import type { Attributes, MeterProvider } from '@opentelemetry/api';
 import type { CallContext } from '../core/context.ts';
 import type { TokenUsage } from '../core/result.ts';
-import { usageOf } from '../core/result.ts';
 import { getInstruments } from '../telemetry/instruments.ts';
 import { modelLabel, providerLabel, tierLabel } from '../telemetry/labels.ts';
 import { costOf } from '../telemetry/prices.ts';
@@ -13,6 +12,7 @@ import {
   ATTR_TIER,
 } from '../telemetry/semconv.ts';
 import { setSpanAttributes } from '../telemetry/spans.ts';
+import type { WireFormat } from '../wire/types.ts';
 import type { CacheEntry, CacheLayer, CacheResult } from './types.ts';
 
 /** Span-only attributes (never on metrics: a key is unbounded). */
@@ -21,12 +21,12 @@ export const ATTR_CACHE_LOOKUP_MS = 'alchemist.cache.lookup_ms';
 export const ATTR_CACHE_TTL = 'alchemist.cache.ttl';
 export const ATTR_CACHE_STATUS = 'alchemist.cache.status';
 
-/** Token usage of a stored answer: the body's, or the last stream chunk that carries usage. */
-export function entryUsage(entry: CacheEntry): TokenUsage | undefined {
-  if (entry.kind === 'json') return usageOf(entry.body);
-  let usage: TokenUsage | undefined;
-  for (const chunk of entry.chunks ?? []) usage = usageOf(chunk) ?? usage;
-  return usage;
+/** Token usage of a stored answer, as its API reports it (a body's, or what its stream said). */
+export function entryUsage(entry: CacheEntry, wire: WireFormat): TokenUsage | undefined {
+  if (entry.kind === 'json') return wire.usage(entry.body);
+  const reader = wire.streamReader();
+  for (const chunk of entry.chunks ?? []) reader.read(chunk);
+  return reader.usage;
 }
 
 export interface Outcome {
@@ -69,7 +69,7 @@ export function recordOutcome(ctx: CallContext, outcome: Outcome, meterProvider?
 
 /** Tokens and dollars a hit (or a stale answer) saved: what the stored answer cost upstream. */
 export function recordSavings(ctx: CallContext, entry: CacheEntry, meterProvider?: MeterProvider): void {
-  const usage = entryUsage(entry);
+  const usage = entryUsage(entry, ctx.wire);
   if (!usage) return;
   try {
     const instruments = getInstruments(meterProvider);

@@ -1,6 +1,5 @@
 import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { retryAfterSeconds } from '../adapters/headers.ts';
 import { failureReasonOf } from '../breaker/classify.ts';
 import {
   AlchemistError,
@@ -9,6 +8,7 @@ import {
   toErrorResponse,
   UpstreamError,
 } from '../core/errors.ts';
+import { retryAfterSeconds } from '../wire/http.ts';
 
 export interface AiErrorHandlerOptions {
   /**

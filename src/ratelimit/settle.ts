@@ -1,8 +1,8 @@
 import type { Next } from '../core/compose.ts';
 import type { CallContext } from '../core/context.ts';
 import type { AiResult, TokenUsage } from '../core/result.ts';
-import { observeStream, usageOf } from '../core/result.ts';
-import { OutputText, outputTextOf } from './tokens.ts';
+import { observeStream } from '../core/result.ts';
+import { OutputText } from './tokens.ts';
 
 /** How a limited call ended, for settlement. */
 export interface CallOutcome {
@@ -46,9 +46,9 @@ export async function runAndSettle(
   }
   if (result.kind === 'json') {
     const output = new OutputText();
-    output.append(outputTextOf(result.body) ?? '');
+    output.append(ctx.wire.outputText(result.body));
     await done({
-      usage: usageOf(result.body),
+      usage: ctx.wire.usage(result.body),
       output,
       produced: true,
       result,
@@ -56,11 +56,11 @@ export async function runAndSettle(
     return result;
   }
   const output = new OutputText();
-  let usage: TokenUsage | undefined;
+  const reader = ctx.wire.streamReader();
   let chunks = 0;
   const streamed = result;
   const outcome = (error?: unknown): CallOutcome => ({
-    usage,
+    usage: reader.usage,
     output,
     produced: chunks > 0,
     result: streamed,
@@ -75,8 +75,7 @@ export async function runAndSettle(
       result.chunks,
       (chunk) => {
         chunks++;
-        usage = usageOf(chunk) ?? usage;
-        const text = outputTextOf(chunk);
+        const text = reader.read(chunk);
         if (text) output.append(text);
       },
       ({ error }) => {

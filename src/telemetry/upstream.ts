@@ -3,7 +3,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { CallContext } from '../core/context.ts';
 import { errorTypeOf } from '../core/errors.ts';
 import type { AiResult, TokenUsage } from '../core/result.ts';
-import { isSuccess, observeStream, responseModelOf, usageOf } from '../core/result.ts';
+import { isSuccess, observeStream } from '../core/result.ts';
 import { captureMessageContent } from './content.ts';
 import { getInstruments } from './instruments.ts';
 import { modelLabel, providerLabel, tierLabel } from './labels.ts';
@@ -79,24 +79,29 @@ export async function traceUpstreamCall(
   }
   if (result.kind === 'json') {
     const error = isSuccess(result) ? undefined : new Error(String(result.status));
-    if (result.body && typeof result.body === 'object') {
-      setIfRecording(span, responseAttributes(result.body));
+    const { wire } = ctx;
+    if (span.isRecording()) {
+      span.setAttributes(
+        responseAttributes(
+          wire.responseId(result.body),
+          wire.responseModel(result.body),
+          wire.finishReasons(result.body),
+        ),
+      );
     }
     done({
-      usage: usageOf(result.body),
-      responseModel: responseModelOf(result.body),
+      usage: wire.usage(result.body),
+      responseModel: wire.responseModel(result.body),
       error,
       output: result.body,
     });
     return result;
   }
 
-  let usage: TokenUsage | undefined;
-  let responseModel: string | undefined;
+  const reader = ctx.wire.streamReader();
   let firstChunkAt = 0;
   let lastChunkAt = 0;
   let chunkCount = 0;
-  const finishReasons: string[] = [];
   const chunks = observeStream(
     result.chunks,
     (chunk, index) => {
@@ -108,22 +113,24 @@ export async function traceUpstreamCall(
           (firstChunkAt - startedAt) / 1000,
           metricAttributes,
         );
-        responseModel = responseModelOf(chunk);
-        setIfRecording(span, responseAttributes(chunk));
       }
-      usage = usageOf(chunk) ?? usage;
-      collectFinishReasons(chunk, finishReasons);
+      reader.read(chunk);
     },
     ({ complete, error }) => {
-      if (finishReasons.length > 0)
-        setIfRecording(span, { [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: finishReasons });
+      if (span.isRecording()) {
+        span.setAttributes(responseAttributes(reader.responseId, reader.responseModel, reader.finishReasons));
+      }
       if (complete && chunkCount > 1) {
         getInstruments(options.meterProvider).timePerOutputChunk.record(
           (lastChunkAt - firstChunkAt) / 1000 / (chunkCount - 1),
           metricAttributes,
         );
       }
-      done({ usage, responseModel, error: complete ? undefined : (error ?? cancelled()) });
+      done({
+        usage: reader.usage,
+        responseModel: reader.responseModel,
+        error: complete ? undefined : (error ?? cancelled()),
+      });
     },
   );
   return { ...result, chunks };
@@ -161,32 +168,16 @@ function startClientSpan(ctx: CallContext, options: UpstreamTelemetryOptions): S
   );
 }
 
-function responseAttributes(body: unknown): Attributes {
-  const record = body as Record<string, unknown>;
+function responseAttributes(
+  id: string | undefined,
+  model: string | undefined,
+  finishReasons: readonly string[],
+): Attributes {
   const attributes: Attributes = {};
-  if (typeof record.id === 'string') attributes[ATTR_GEN_AI_RESPONSE_ID] = record.id;
-  if (typeof record.model === 'string') attributes[ATTR_GEN_AI_RESPONSE_MODEL] = record.model;
-  if (Array.isArray(record.choices)) {
-    const reasons = record.choices
-      .map((choice) => (choice as Record<string, unknown>)?.finish_reason)
-      .filter((reason): reason is string => typeof reason === 'string');
-    if (reasons.length > 0) attributes[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = reasons;
-  }
+  if (id !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = id;
+  if (model !== undefined) attributes[ATTR_GEN_AI_RESPONSE_MODEL] = model;
+  if (finishReasons.length > 0) attributes[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [...finishReasons];
   return attributes;
-}
-
-/** `choices[].finish_reason` of a streamed chunk (set on the chunk that ends each choice). */
-function collectFinishReasons(chunk: unknown, into: string[]): void {
-  const choices = (chunk as { choices?: unknown } | null)?.choices;
-  if (!Array.isArray(choices)) return;
-  for (const choice of choices) {
-    const reason = (choice as { finish_reason?: unknown } | null)?.finish_reason;
-    if (typeof reason === 'string') into.push(reason);
-  }
-}
-
-function setIfRecording(span: Span, attributes: Attributes): void {
-  if (span.isRecording()) span.setAttributes(attributes);
 }
 
 function finish(

@@ -5,19 +5,37 @@
  * lowercase names, so a `Headers` object and a plain record both work.
  */
 
+/**
+ * One header's value from any of the shapes SDKs accept for request headers: a `Headers`, an array of
+ * pairs, a plain record (values may be arrays or null), or the OpenAI SDK's `{ values: Headers }`.
+ * Names match case-insensitively; repeated values are joined with `, ` (RFC 9110 §5.3).
+ */
+export function headerOf(headers: unknown, name: string): string | undefined {
+  if (!headers || typeof headers !== 'object') return undefined;
+  const wanted = name.toLowerCase();
+  if (headers instanceof Headers) return headers.get(wanted) ?? undefined;
+  const values = (headers as { values?: unknown }).values;
+  if (values instanceof Headers) return values.get(wanted) ?? undefined;
+  const found: string[] = [];
+  const add = (value: unknown) => {
+    if (typeof value === 'string') found.push(value);
+    else if (Array.isArray(value)) for (const item of value) if (typeof item === 'string') found.push(item);
+  };
+  if (Array.isArray(headers)) {
+    for (const pair of headers) {
+      if (Array.isArray(pair) && String(pair[0]).toLowerCase() === wanted) add(pair[1]);
+    }
+  } else {
+    for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === wanted) add(value);
+  }
+  return found.length > 0 ? found.join(', ') : undefined;
+}
+
 export type HeaderLookup = (name: string) => string | null | undefined;
 
-/** Header lookup over a `Headers` object or a plain record (names compared lowercase). */
-export function headerLookup(headers: Headers | Readonly<Record<string, string>> | undefined): HeaderLookup {
-  if (!headers) return () => undefined;
-  if (typeof (headers as Headers).get === 'function') return (name) => (headers as Headers).get(name);
-  const record = headers as Readonly<Record<string, string>>;
-  return (name) => {
-    const exact = record[name];
-    if (exact !== undefined) return exact;
-    for (const key in record) if (key.toLowerCase() === name) return record[key];
-    return undefined;
-  };
+/** A lookup over any header shape `headerOf` reads. */
+export function headerLookup(headers: unknown): HeaderLookup {
+  return (name) => headerOf(headers, name);
 }
 
 /**
@@ -26,13 +44,28 @@ export function headerLookup(headers: Headers | Readonly<Record<string, string>>
  */
 export function retryAfterMs(get: HeaderLookup, now = Date.now()): number | undefined {
   const ms = get('retry-after-ms')?.trim();
-  if (ms && /^\d+(\.\d+)?$/.test(ms)) return Number(ms);
-  const value = get('retry-after')?.trim();
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
+  if (ms && NUMBER.test(ms)) return Number(ms);
+  return parseRetryAfter(get('retry-after'), now);
+}
+
+/** A `Retry-After` value (RFC 9110 §10.2.3): delay-seconds or an HTTP-date, in ms; undefined when unreadable. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  const trimmed = value?.trim();
+  if (!trimmed) return undefined;
+  if (NUMBER.test(trimmed)) return Number(trimmed) * 1000;
+  // All three HTTP-date forms start with a day name; `Date.parse` alone also reads '-3' or '3, 4'.
+  if (!/^[A-Za-z]{3}/.test(trimmed)) return undefined;
+  const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
+
+/** `retryAfterMs` in seconds, for errors (their `retryAfter` and the `Retry-After` they send are seconds). */
+export function retryAfterSeconds(headers: unknown, now = Date.now()): number | undefined {
+  const ms = retryAfterMs(headerLookup(headers), now);
+  return ms === undefined ? undefined : ms / 1000;
+}
+
+const NUMBER = /^\d+(\.\d+)?$/;
 
 /** `1h2m3.5s`, `6m0s`, `20ms` (OpenAI's reset durations) or bare seconds → ms; undefined when unreadable. */
 export function parseDuration(value: string): number | undefined {

@@ -3,7 +3,16 @@ import { openAiChat } from './openai-chat.ts';
 import type { WireApi, WireFormat } from './types.ts';
 
 export type { HeaderLookup, StatusFault } from './http.ts';
-export { capacityPauseMs, headerLookup, parseDuration, retryAfterMs, statusFault } from './http.ts';
+export {
+  capacityPauseMs,
+  headerLookup,
+  headerOf,
+  parseDuration,
+  parseRetryAfter,
+  retryAfterMs,
+  retryAfterSeconds,
+  statusFault,
+} from './http.ts';
 export { OPENAI_IGNORED_FIELDS, openAiChat, usageIn } from './openai-chat.ts';
 export type { StreamReader, WireApi, WireFormat } from './types.ts';
 

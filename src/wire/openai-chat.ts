@@ -69,9 +69,8 @@ class ChatStreamReader implements StreamReader {
   responseId: string | undefined;
   readonly finishReasons: string[] = [];
   sawEnd = false;
-  outputText = '';
 
-  read(chunk: unknown): void {
+  read(chunk: unknown): string {
     // The first chunk names the model and id; the rest repeat them.
     if (!this.sawEnd) {
       this.sawEnd = true;
@@ -80,7 +79,7 @@ class ChatStreamReader implements StreamReader {
     }
     this.usage = usageIn(chunk) ?? this.usage;
     collectFinishReasons(chunk, this.finishReasons);
-    this.outputText += choiceText(chunk);
+    return choiceText(chunk);
   }
 }
 
@@ -99,6 +98,15 @@ export const openAiChat: WireFormat = {
   },
   outputText: choiceText,
   maxOutputTokens: (request) => count(request.max_completion_tokens) ?? count(request.max_tokens),
+  // Chat streams end with the SSE `[DONE]` sentinel, checked where SSE is parsed. Anthropic-shaped
+  // events (an SDK stream passed through a chat route) are whole only up to `message_stop`.
+  streamComplete(chunks) {
+    if (chunks.length === 0) return false;
+    if (stringField(chunks[0], 'type') === 'message_start') {
+      return stringField(chunks[chunks.length - 1], 'type') === 'message_stop';
+    }
+    return true;
+  },
   streamReader: () => new ChatStreamReader(),
   errorBody: openAiErrorBody,
 };

@@ -15,8 +15,11 @@ export type WireApi =
  * has (see `observeStream`); policies read its fields when the stream ends.
  */
 export interface StreamReader {
-  /** Feed the next parsed chunk (an SSE event's JSON data). */
-  read(chunk: unknown): void;
+  /**
+   * Feed the next parsed chunk (an SSE event's JSON data). Returns the output text it adds (for
+   * counting tokens when the provider reports no usage), '' when none.
+   */
+  read(chunk: unknown): string;
   /** Token usage the stream reported (the last report wins; Anthropic's is assembled from two events). */
   readonly usage: TokenUsage | undefined;
   /** The model the provider says answered. */
@@ -30,8 +33,6 @@ export interface StreamReader {
    * there once any chunk arrived.
    */
   readonly sawEnd: boolean;
-  /** Output text so far, for counting tokens when the provider reports no usage. */
-  readonly outputText: string;
 }
 
 /**
@@ -59,6 +60,8 @@ export interface WireFormat {
   outputText(body: unknown): string;
   /** The most output tokens the request allows, when it says. */
   maxOutputTokens(request: Readonly<Record<string, unknown>>): number | undefined;
+  /** Whether a stream's chunks, as recorded, make a whole answer (only those are cached). */
+  streamComplete(chunks: readonly unknown[]): boolean;
   /** A reader for one stream of this API's chunks. */
   streamReader(): StreamReader;
   /** An error in this API's own body shape (OpenAI `{error:{...}}`, Anthropic `{type:'error',...}`). */

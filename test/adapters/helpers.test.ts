@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { headerOf, retryAfterSeconds } from '../../src/adapters/headers.ts';
+import { headerOf } from '../../src/adapters/headers.ts';
 import { fromJsonSafe, toJsonSafe } from '../../src/adapters/json-safe.ts';
 import { withProperty } from '../../src/adapters/proxy.ts';
+import { retryAfterSeconds } from '../../src/wire/http.ts';
 
 describe('headerOf', () => {
   it('reads every header shape SDKs accept, case-insensitively', () => {

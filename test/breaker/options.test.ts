@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseRetryAfter } from '../../src/breaker/classify.ts';
 import { createBreakerRegistry } from '../../src/breaker/registry.ts';
 import { createResilience, resilienceOptionsFromConfig } from '../../src/breaker/resilience.ts';
 import { aiBreaker } from '../../src/hono/breaker.ts';
+import { parseRetryAfter } from '../../src/wire/http.ts';
 import { withBreaker } from '../../src/wrap/breaker.ts';
 
 describe('options', () => {

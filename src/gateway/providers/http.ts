@@ -4,6 +4,7 @@ import { Pool } from 'undici';
 import { UpstreamError, UpstreamTimeoutError } from '../../core/errors.ts';
 import { redactExcerpt } from '../../core/redact.ts';
 import { parseSse, type SseEvent } from '../../core/sse.ts';
+import { retryAfterSeconds } from '../../wire/http.ts';
 
 export interface PoolOptions {
   /** Keep-alive connections to the origin. */
@@ -63,15 +64,6 @@ export function endpoint(url: URL, options: PoolOptions): Endpoint {
   };
 }
 
-/** `Retry-After` as seconds: delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
-export function parseRetryAfter(value: string | string[] | undefined): number | undefined {
-  const raw = Array.isArray(value) ? value[0] : value;
-  if (raw === undefined || raw.trim() === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(raw.trim())) return Number(raw.trim());
-  const date = Date.parse(raw);
-  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
-}
-
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -125,7 +117,7 @@ export async function statusError(
     // the body is best effort
   }
   const detail = providerMessage(text);
-  const retryAfter = parseRetryAfter(response.headers['retry-after']);
+  const retryAfter = retryAfterSeconds(response.headers);
   return new UpstreamError(
     `Provider '${provider}' answered ${response.statusCode}${detail ? `: ${redactExcerpt(detail)}` : ''}`,
     response.statusCode,

@@ -1,6 +1,5 @@
 export { ANTHROPIC_VERSION, createAnthropicProvider } from './anthropic.ts';
 export { fromAnthropicMessage, fromAnthropicStream, toAnthropicRequest } from './anthropic-mapping.ts';
-export { parseRetryAfter } from './http.ts';
 export { createOpenAiProvider } from './openai.ts';
 export type { ProviderRegistry } from './registry.ts';
 export { createProviderRegistry } from './registry.ts';
