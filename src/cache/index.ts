@@ -1,4 +1,3 @@
-export { cacheKey, canonicalJson, IGNORED_FIELDS } from './key.ts';
 export type { KeyvLike, KeyvStoreOptions } from './keyv.ts';
 export { keyvStore } from './keyv.ts';
 export type { LayeredStoreOptions } from './layered.ts';
@@ -9,8 +8,6 @@ export type { AiCacheOptions } from './options.ts';
 export type { CachePolicy, CacheStats } from './policy.ts';
 export { aiCachePolicy } from './policy.ts';
 export { redisStore } from './redis-store.ts';
-export type { CacheStatusParams, ForwardReason } from './status.ts';
-export { formatCacheStatus } from './status.ts';
 export type {
   CacheEntry,
   CacheLayer,

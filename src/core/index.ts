@@ -1,5 +1,5 @@
 export type { Clock } from './clock.ts';
-export { sleep, systemClock } from './clock.ts';
+export { systemClock } from './clock.ts';
 export type { Next, Policy } from './compose.ts';
 export { compose } from './compose.ts';
 export type {
@@ -11,7 +11,7 @@ export type {
   ResponseHeaders,
   ServerTimingEntry,
 } from './context.ts';
-export { createCallContext, parseCacheControl } from './context.ts';
+export { createCallContext } from './context.ts';
 export type { ErrorBody, ErrorOptions, ErrorType, RateLimitScope, TimeoutKind } from './errors.ts';
 export {
   AlchemistError,
@@ -31,10 +31,9 @@ export {
   OverloadedError,
   PayloadTooLargeError,
   RateLimitedError,
-  toErrorResponse,
   UpstreamError,
   UpstreamTimeoutError,
 } from './errors.ts';
-export { redactText, redactUrl, registerSecrets } from './redact.ts';
+export { registerSecrets } from './redact.ts';
 export type { AiResult, JsonResult, StreamResult, TokenUsage } from './result.ts';
-export { isSuccess, jsonResult, observeStream, responseModelOf, streamResult, usageOf } from './result.ts';
+export { jsonResult, streamResult } from './result.ts';

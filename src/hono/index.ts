@@ -1,7 +1,7 @@
 export { type AiBreakerOptions, aiBreaker } from './breaker.ts';
 export { aiCache, cacheHeaders } from './cache.ts';
 export type { AiContextOptions, AlchemistEnv, AlchemistVariables } from './context.ts';
-export { aiContext, callContextOf } from './context.ts';
+export { aiContext } from './context.ts';
 export { type AiErrorHandlerOptions, aiErrorHandler } from './error-handler.ts';
 export { type AiHandlerOptions, aiHandler } from './handler.ts';
 export type { OnRejected, PolicyMiddlewareOptions } from './policy.ts';
@@ -12,4 +12,3 @@ export {
   aiRateLimit,
   rateLimitHeaders,
 } from './ratelimit.ts';
-export { responseFromResult, resultFromResponse, setResult } from './result.ts';

@@ -1,7 +1,4 @@
 export type { BucketSnapshot, BucketSpec } from './bucket.ts';
-export { parseDuration } from './feedback.ts';
-export type { QuotaPolicy } from './headers.ts';
-export { formatPolicy, formatState, HEADER_POLICY, HEADER_STATE } from './headers.ts';
 export type { LimiterMode, RateLimiterState } from './limiter.ts';
 export type {
   ModelGateState,

@@ -3,4 +3,3 @@ export { createRedisConnection } from './connection.ts';
 export type { StoreUnavailableReason } from './errors.ts';
 export { isStoreUnavailableError, StoreUnavailableError } from './errors.ts';
 export type { RedisFailureKind, RedisLogger } from './failures.ts';
-export { redactRedisUrl } from './url.ts';

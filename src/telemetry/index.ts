@@ -5,7 +5,7 @@ export { BoundedLabel, modelLabel, OTHER_LABEL, providerLabel, routeLabel, tierL
 export type { ModelPrice } from './prices.ts';
 export { costOf, priceOf, setModelPrice } from './prices.ts';
 export type { Outcome } from './request.ts';
-export { outcomeOf, trackRequest } from './request.ts';
+export { OUTCOMES } from './request.ts';
 export { startRuntimeMetrics } from './runtime.ts';
 export * from './semconv.ts';
 export type { Telemetry, TelemetryOptions } from './setup.ts';

@@ -16,19 +16,21 @@ export function headerOf(headers: unknown, name: string): string | undefined {
   if (headers instanceof Headers) return headers.get(wanted) ?? undefined;
   const values = (headers as { values?: unknown }).values;
   if (values instanceof Headers) return values.get(wanted) ?? undefined;
-  const found: string[] = [];
+  // Runs several times per provider reply (capacity headers): no arrays unless a header is there.
+  let found: string | undefined;
   const add = (value: unknown) => {
-    if (typeof value === 'string') found.push(value);
-    else if (Array.isArray(value)) for (const item of value) if (typeof item === 'string') found.push(item);
+    if (typeof value === 'string') found = found === undefined ? value : `${found}, ${value}`;
+    else if (Array.isArray(value)) for (const item of value) add(typeof item === 'string' ? item : undefined);
   };
   if (Array.isArray(headers)) {
     for (const pair of headers) {
       if (Array.isArray(pair) && String(pair[0]).toLowerCase() === wanted) add(pair[1]);
     }
   } else {
-    for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === wanted) add(value);
+    const record = headers as Record<string, unknown>;
+    for (const key in record) if (key === wanted || key.toLowerCase() === wanted) add(record[key]);
   }
-  return found.length > 0 ? found.join(', ') : undefined;
+  return found;
 }
 
 export type HeaderLookup = (name: string) => string | null | undefined;
