@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { MeterProvider } from '@opentelemetry/api';
-import { ErrorReply } from 'redis';
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
 import { getInstruments } from '../telemetry/instruments.ts';
 import { ATTR_STORE } from '../telemetry/semconv.ts';
+import { isErrorReply } from './driver.ts';
 import { StoreUnavailableError } from './errors.ts';
 import type { RedisFailureKind, RedisLogger } from './failures.ts';
 import { classifyFailure, diagLogger, failureReporter, replyFailure, WRITE_REFUSALS } from './failures.ts';
@@ -260,7 +260,7 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
           closeBreaker();
           return;
         } catch (error) {
-          if (error instanceof ErrorReply) {
+          if (isErrorReply(error)) {
             const kind = replyFailure(error);
             if (kind) failed(kind, error);
           }
@@ -362,7 +362,7 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
       onSuccess();
       return value;
     } catch (error) {
-      if (error instanceof ErrorReply) {
+      if (isErrorReply(error)) {
         const kind = replyFailure(error);
         if (kind === undefined) {
           // Redis answered: it is up, the command was wrong.
@@ -416,7 +416,7 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
       try {
         return await run((c) => c.evalSha(shaOf(script), options), client, true);
       } catch (error) {
-        if (error instanceof ErrorReply && error.message.startsWith('NOSCRIPT')) {
+        if (isErrorReply(error) && error.message.startsWith('NOSCRIPT')) {
           return run((c) => c.eval(script, options), client, true);
         }
         throw error;

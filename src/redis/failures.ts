@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import { ConnectionTimeoutError, ErrorReply } from 'redis';
+import { isConnectionTimeout, isErrorReply } from './driver.ts';
 
 /**
  * Why Redis is not serving, as logged and shown in `/readyz`: a closed union, so the values can go
@@ -36,7 +36,7 @@ const REPLY_KINDS: ReadonlyArray<readonly [string, RedisFailureKind]> = [
 
 /** The first word of an error reply (`OOM`, `WRONGTYPE`), or the error's code or class name: never its text. */
 export function failureCode(error: unknown): string {
-  if (error instanceof ErrorReply) return /^[A-Z]+/.exec(error.message)?.[0] ?? 'ERR';
+  if (isErrorReply(error)) return /^[A-Z]+/.exec(error.message)?.[0] ?? 'ERR';
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && /^[A-Z0-9_]+$/.test(code)) return code;
   return error instanceof Error ? error.constructor.name : 'unknown';
@@ -46,21 +46,21 @@ export function failureCode(error: unknown): string {
  * The failure kind of an error reply that means "this server cannot serve us" (refused writes, bad
  * credentials), or undefined for a reply about the command itself (WRONGTYPE, a script error).
  */
-export function replyFailure(error: ErrorReply): RedisFailureKind | undefined {
+export function replyFailure(error: Error): RedisFailureKind | undefined {
   const code = failureCode(error);
   return REPLY_KINDS.find(([prefix]) => code === prefix)?.[1];
 }
 
 /** Classify a connection-level error (from the client's 'error' event or a failed command). */
 export function classifyFailure(error: unknown, tls: boolean): RedisFailureKind {
-  if (error instanceof ErrorReply) return replyFailure(error) ?? 'connection';
+  if (isErrorReply(error)) return replyFailure(error) ?? 'connection';
   const code = failureCode(error);
   if (/^ERR_(SSL|TLS)|^(CERT|DEPTH|UNABLE_TO|SELF_SIGNED)/.test(code)) return 'tls';
   if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) {
     return 'unreachable';
   }
   // A `rediss://` client to a plain port waits for a ServerHello that never comes.
-  if (error instanceof ConnectionTimeoutError) return tls ? 'tls' : 'timeout';
+  if (isConnectionTimeout(error)) return tls ? 'tls' : 'timeout';
   return 'connection';
 }
 

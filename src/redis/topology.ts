@@ -1,4 +1,5 @@
-import { createClient, createCluster, createSentinel } from 'redis';
+import type { createClient } from 'redis';
+import { nodeRedis } from './driver.ts';
 import { redactRedisUrl } from './url.ts';
 
 /** The node-redis client a connection hands to `run()`. */
@@ -118,7 +119,7 @@ export function openTopology(
   const server = urls.map((url) => new URL(url).host).join(',');
 
   if (topology.kind === 'cluster') {
-    const cluster = createCluster({
+    const cluster = nodeRedis().createCluster({
       rootNodes: topology.nodes.map((url) => ({ url })),
       // Discovered nodes are built from `defaults` (credentials, TLS), not from the seed URLs.
       defaults: {
@@ -149,7 +150,7 @@ export function openTopology(
   }
 
   if (topology.kind === 'sentinel') {
-    const sentinel = createSentinel({
+    const sentinel = nodeRedis().createSentinel({
       name: topology.name,
       sentinelRootNodes: topology.nodes.map((url) => {
         const parsed = new URL(url);
@@ -183,7 +184,7 @@ export function openTopology(
     };
   }
 
-  const client: RedisClient = createClient({
+  const client: RedisClient = nodeRedis().createClient({
     url: topology.url,
     // Why: with the offline queue, commands issued while disconnected wait for the reconnect (~5 s
     // or forever, measured in ../shared/notes/libraries.md §1.4); we want them to fail at once.
