@@ -21,6 +21,7 @@ export interface Policy<R = AiResult> {
  */
 export function compose<R = AiResult>(...policies: readonly Policy<R>[]): Policy<R> {
   const chain = [...policies];
+  if (chain.length === 1) return chain[0] as Policy<R>;
   return {
     name: chain.map((p) => p.name).join('>') || 'noop',
     execute(ctx, next) {

@@ -74,18 +74,19 @@ export class RequestPipeline {
   }
 
   /**
-   * Run the added policies, then `policies`, around `call`. The request ends with the result (a
-   * stream when it ends) or with the error thrown, which carries the decisions' headers.
+   * Run the added policies, then `inner` (the skin's own, composed once where the skin is made),
+   * around `call`. The request ends with the result (a stream when it ends) or with the error thrown,
+   * which carries the decisions' headers.
    */
-  async run(call: Next<AiResult>, policies: readonly Policy<AiResult>[] = []): Promise<AiResult> {
+  async run(call: Next<AiResult>, inner?: Policy<AiResult>): Promise<AiResult> {
     this.#state = 'running';
-    const all = policies.length === 0 ? this.#policies : [...this.#policies, ...policies];
+    const added = this.#policies;
+    let chain = inner;
+    if (added.length > 0)
+      chain = inner || added.length > 1 ? compose(...added, ...(inner ? [inner] : [])) : added[0];
     let result: AiResult;
     try {
-      result =
-        all.length === 1
-          ? await all[0]!.execute(this.ctx, call)
-          : await compose(...all).execute(this.ctx, call);
+      result = chain ? await chain.execute(this.ctx, call) : await call(this.ctx);
     } catch (error) {
       this.fail(error);
       throw error;

@@ -33,12 +33,14 @@ export class ConnectionDrain {
       this.#idleSince.set(socket, performance.now());
       socket.once('close', () => this.#idleSince.delete(socket));
     });
-    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    // First among the request listeners: the app's may answer synchronously (a 404, `/healthz`), and
+    // a header set after that throws ERR_HTTP_HEADERS_SENT out of the process.
+    server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
       const { socket } = request;
       this.#requests++;
       this.#idleSince.set(socket, undefined);
       // While draining, every answer closes its connection: the client reconnects (to another replica).
-      if (this.#draining) response.setHeader('connection', 'close');
+      if (this.#draining && !response.headersSent) response.setHeader('connection', 'close');
       response.once('close', () => {
         this.#requests--;
         if (this.#idleSince.has(socket)) this.#idleSince.set(socket, performance.now());

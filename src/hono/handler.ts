@@ -41,7 +41,7 @@ export function aiHandler(
       // Behind middleware of your own that the pipeline already runs around, only this handler's policies run.
       result = pipeline.started
         ? await own.execute(c.get('alchemist' as never) ?? pipeline.ctx, call)
-        : await pipeline.run(call, policies);
+        : await pipeline.run(call, own);
     } catch (error) {
       if (isAlchemistError(error)) Object.assign(error.headers, pipeline.headers(), headers?.(pipeline.ctx));
       throw error;

@@ -1,6 +1,7 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import { context as otelContext, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Policy } from '../core/compose.ts';
+import { compose } from '../core/compose.ts';
 import type { CallContext, Operation, RequestCacheControl } from '../core/context.ts';
 import { createCallContext } from '../core/context.ts';
 import { errorTypeOf } from '../core/errors.ts';
@@ -114,6 +115,7 @@ export function wrapCall<Req extends AiRequest, Res, Opts extends CallOptions = 
       ...definedOnly(options),
     } as WrapOptions<Req>);
   }
+  const chain = compose(...policies);
   const tracer = getTracer(options.tracerProvider);
   const route = options.route ?? (fn.name || 'wrapped');
   const operation = options.operation ?? 'chat';
@@ -188,7 +190,7 @@ export function wrapCall<Req extends AiRequest, Res, Opts extends CallOptions = 
       ...(options.meterProvider ? { meterProvider: options.meterProvider } : {}),
     });
     const result = await otelContext.with(trace.setSpan(parent, span), () =>
-      pipeline.run((current) => callUpstream(current, callOptions), policies),
+      pipeline.run((current) => callUpstream(current, callOptions), chain),
     );
     // The pipeline ends the span: now for JSON, when the stream ends for a stream.
     return (result.kind === 'json' ? result.body : result.chunks) as Res;
