@@ -9,7 +9,6 @@ export type {
   CircuitBreaker,
 } from './circuit.ts';
 export type { FailureReason } from './classify.ts';
-export { failureReasonOf } from './classify.ts';
 export type { BreakerGuard, BreakerGuardOptions } from './guard.ts';
 export { createBreakerGuard } from './guard.ts';
 export type { Admission, BreakerMode, BreakerRegistry, BreakerRegistryOptions, Verdict } from './registry.ts';

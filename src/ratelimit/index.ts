@@ -11,4 +11,4 @@ export type { TierLimits, TierRateLimitOptions } from './tier-options.ts';
 export type { TierRateLimitPolicy } from './tier-policy.ts';
 export { tierRateLimitPolicy } from './tier-policy.ts';
 export type { TokenEstimate } from './tokens.ts';
-export { estimateInputTokens, estimateTokens, loadTokenizer, tokenizerLoaded } from './tokens.ts';
+export { estimateTokens, loadTokenizer, tokenizerLoaded } from './tokens.ts';

@@ -1,7 +1,7 @@
 export { captureMessageContent, SECRET_HEADERS } from './content.ts';
 export type { InstrumentSpec, Instruments } from './instruments.ts';
-export { getInstruments, getMeter, INSTRUMENT_SPECS } from './instruments.ts';
-export { BoundedLabel, modelLabel, OTHER_LABEL, providerLabel, routeLabel, tierLabel } from './labels.ts';
+export { INSTRUMENT_SPECS } from './instruments.ts';
+export { OTHER_LABEL } from './labels.ts';
 export type { ModelPrice } from './prices.ts';
 export { costOf, priceOf, setModelPrice } from './prices.ts';
 export type { Outcome } from './request.ts';
@@ -10,7 +10,6 @@ export { startRuntimeMetrics } from './runtime.ts';
 export * from './semconv.ts';
 export type { Telemetry, TelemetryOptions } from './setup.ts';
 export { setupTelemetry } from './setup.ts';
-export { addSpanEvent, getTracer, setSpanAttributes } from './spans.ts';
 export type { UpstreamTelemetryOptions } from './upstream.ts';
 export { traceUpstreamCall } from './upstream.ts';
 export { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
