@@ -29,9 +29,14 @@ export interface ErrorOptions {
 }
 
 const BRAND = Symbol.for('alchemist-perf.error');
+/** How the route that failed shapes its errors, when not OpenAI's way (set by `renderErrorsAs`). */
+const BODY_SHAPE = Symbol.for('alchemist-perf.error-shape');
+
+type BodyShape = (body: ErrorBody) => unknown;
 
 export class AlchemistError extends Error {
   readonly [BRAND] = true;
+  [BODY_SHAPE]: BodyShape | undefined;
   readonly status: number;
   readonly type: ErrorType;
   readonly code: string;
@@ -66,7 +71,8 @@ export class AlchemistError extends Error {
   }
 
   getResponse(): Response {
-    return new Response(JSON.stringify(this.toBody()), {
+    const body = this.toBody();
+    return new Response(JSON.stringify(this[BODY_SHAPE] ? this[BODY_SHAPE](body) : body), {
       status: this.status,
       headers: this.responseHeaders(),
     });
@@ -246,6 +252,15 @@ export function toErrorResponse(error: unknown): {
     headers: { 'content-type': 'application/json' },
     body: { error: { message: 'Internal error', type: 'server_error', code: 'internal_error' } },
   };
+}
+
+/**
+ * Render `error` (when it is the pack's) in a route's own error shape, e.g. Anthropic's
+ * `{"type":"error","error":{"type","message"}}` on `/v1/messages`: the request pipeline does this
+ * with its wire format's `errorBody` for every error of the request.
+ */
+export function renderErrorsAs(error: unknown, shape: BodyShape): void {
+  if (isAlchemistError(error)) error[BODY_SHAPE] = shape;
 }
 
 /** `error.type` for spans and logs: the error class or code, never a message (semconv error guidance). */

@@ -1,10 +1,11 @@
 import type { MeterProvider } from '@opentelemetry/api';
 import { trackRequest } from '../telemetry/request.ts';
+import { openAiErrorBody } from '../wire/openai-chat.ts';
 import type { Next, Policy } from './compose.ts';
 import { compose } from './compose.ts';
 import type { CallContext } from './context.ts';
 import { decisionHeaders } from './decisions.ts';
-import { isAlchemistError } from './errors.ts';
+import { isAlchemistError, renderErrorsAs } from './errors.ts';
 import type { AiResult } from './result.ts';
 import { observeStream } from './result.ts';
 
@@ -117,7 +118,10 @@ export class RequestPipeline {
 
   /** End the request with an error: it gets the answer's headers; metrics and span record it once. */
   fail(error: unknown): void {
-    if (isAlchemistError(error)) Object.assign(error.headers, this.headers());
+    if (isAlchemistError(error)) {
+      Object.assign(error.headers, this.headers());
+      if (this.ctx.wire.errorBody !== openAiErrorBody) renderErrorsAs(error, this.ctx.wire.errorBody);
+    }
     if (this.#state === 'ended') return;
     this.#state = 'ended';
     this.#failure = error;

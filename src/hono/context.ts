@@ -10,7 +10,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { CallContext, Operation } from '../core/context.ts';
 import { createCallContext, parseCacheControl } from '../core/context.ts';
-import { AuthenticationError, BadRequestError, isAlchemistError } from '../core/errors.ts';
+import { AuthenticationError, BadRequestError, isAlchemistError, renderErrorsAs } from '../core/errors.ts';
 import type { Identity } from '../core/identity.ts';
 import { requestCredential, tenantForKey } from '../core/identity.ts';
 import { RequestPipeline } from '../core/pipeline.ts';
@@ -158,6 +158,7 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
         options.meterProvider,
       );
       endSpan(isAlchemistError(error) ? error.status : 500, error);
+      if (options.wire) renderErrorsAs(error, options.wire.errorBody);
       throw error;
     }
     const model = request.model as string;

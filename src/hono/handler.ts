@@ -48,7 +48,7 @@ export function aiHandler(
     }
     const answerHeaders = pipeline.headers();
     if (headers) Object.assign(answerHeaders, headers(pipeline.ctx));
-    setResult(c, result, answerHeaders);
+    setResult(c, result, answerHeaders, pipeline.ctx.wire.sse);
     return c.res;
   });
 }

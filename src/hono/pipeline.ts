@@ -62,5 +62,5 @@ export async function runAroundNext(
     }
     return readResult(c);
   });
-  setResult(c, result, pipeline.headers());
+  setResult(c, result, pipeline.headers(), ctx.wire.sse);
 }

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { toErrorResponse, UpstreamError } from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
 import { encodeSseData, parseSse, SSE_DONE } from '../core/sse.ts';
+import type { SseFraming } from '../wire/types.ts';
 
 /** Headers that describe one body's bytes and must not follow a result into a new body. */
 const BODY_HEADERS = new Set(['content-length', 'content-type', 'content-encoding', 'transfer-encoding']);
@@ -52,9 +53,15 @@ async function* sseChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<unkn
 /**
  * A response for a result. Streams are written as SSE as chunks arrive and end with `data: [DONE]`;
  * a stream that fails midway ends with an OpenAI-style error event and no `[DONE]`, so clients can
- * tell it is incomplete. A client that disconnects stops the source iterator.
+ * tell it is incomplete. An API with named events (`sse` framing in its wire format: Responses,
+ * Anthropic Messages) gets `event: <type>` on every event, no `[DONE]`, and its own `event: error`.
+ * A client that disconnects stops the source iterator.
  */
-export function responseFromResult(result: AiResult, extraHeaders: Record<string, string> = {}): Response {
+export function responseFromResult(
+  result: AiResult,
+  extraHeaders: Record<string, string> = {},
+  framing?: SseFraming,
+): Response {
   // A plain record, not a Headers object: @hono/node-server writes it without WHATWG header validation.
   const headers: Record<string, string> = {};
   for (const source of [result.headers, extraHeaders]) {
@@ -68,7 +75,7 @@ export function responseFromResult(result: AiResult, extraHeaders: Record<string
   }
   headers['content-type'] = 'text/event-stream';
   headers['cache-control'] = 'no-cache';
-  return new Response(sseBody(result.chunks), { status: result.status, headers });
+  return new Response(sseBody(result.chunks, framing), { status: result.status, headers });
 }
 
 /** JSON text of frozen bodies (cache entries are frozen and served many times): serialised once. */
@@ -84,7 +91,15 @@ function serialize(body: unknown): string {
   return text;
 }
 
-function sseBody(chunks: AsyncIterable<unknown>): ReadableStream<Uint8Array> {
+/** One named SSE event (`event:` line first: the Anthropic SDK drops events without one). */
+function encodeNamedEvent(name: string | undefined, data: unknown): Uint8Array {
+  const text = typeof data === 'string' ? data : JSON.stringify(data);
+  return textEncoder.encode(name ? `event: ${name}\ndata: ${text}\n\n` : `data: ${text}\n\n`);
+}
+
+const textEncoder = new TextEncoder();
+
+function sseBody(chunks: AsyncIterable<unknown>, framing?: SseFraming): ReadableStream<Uint8Array> {
   // Taken on the first read: a response nobody reads never starts an iterator of its own.
   let iterator: AsyncIterator<unknown> | undefined;
   return new ReadableStream<Uint8Array>(
@@ -94,13 +109,18 @@ function sseBody(chunks: AsyncIterable<unknown>): ReadableStream<Uint8Array> {
           iterator ??= chunks[Symbol.asyncIterator]();
           const next = await iterator.next();
           if (next.done) {
-            controller.enqueue(encodeSseData(SSE_DONE));
+            if (!framing) controller.enqueue(encodeSseData(SSE_DONE));
             controller.close();
+          } else if (framing) {
+            controller.enqueue(encodeNamedEvent(framing.eventName(next.value), next.value));
           } else {
             controller.enqueue(encodeSseData(next.value));
           }
         } catch (error) {
-          controller.enqueue(encodeSseData(toErrorResponse(error).body));
+          const { body } = toErrorResponse(error);
+          controller.enqueue(
+            framing ? encodeNamedEvent('error', framing.errorEvent(body)) : encodeSseData(body),
+          );
           controller.close();
         }
       },
@@ -115,8 +135,13 @@ function sseBody(chunks: AsyncIterable<unknown>): ReadableStream<Uint8Array> {
 }
 
 /** Answer with a result: replaces `c.res`, dropping the old response's headers (they described it). */
-export function setResult(c: Context, result: AiResult, extraHeaders?: Record<string, string>): void {
-  const response = responseFromResult(result, extraHeaders);
+export function setResult(
+  c: Context,
+  result: AiResult,
+  extraHeaders?: Record<string, string>,
+  framing?: SseFraming,
+): void {
+  const response = responseFromResult(result, extraHeaders, framing);
   // Unset first: given a new response while one is set, Hono copies the old one's headers into it.
   c.res = undefined;
   c.res = response;

@@ -1,11 +1,14 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/core/compose.ts';
+import { RateLimitedError } from '../../src/core/errors.ts';
 import type { AiResult } from '../../src/core/result.ts';
 import { jsonResult, observeStream, streamResult } from '../../src/core/result.ts';
 import { aiContext } from '../../src/hono/context.ts';
 import { aiHandler } from '../../src/hono/handler.ts';
 import { policyMiddleware } from '../../src/hono/policy.ts';
+import { openAiChat } from '../../src/wire/openai-chat.ts';
+import type { WireFormat } from '../../src/wire/types.ts';
 import { useTestTelemetry } from '../helpers/telemetry.ts';
 
 const telemetry = useTestTelemetry();
@@ -177,5 +180,71 @@ describe('a stream’s one observer', () => {
     expect(late).not.toBe(observed);
     await iterator.return?.();
     expect(ends).toEqual([false]);
+  });
+});
+
+describe('answers in the route’s own API shape', () => {
+  // A wire format with named SSE events and its own error body, as Anthropic Messages has.
+  const named: WireFormat = {
+    ...openAiChat,
+    api: 'anthropic.messages',
+    errorBody: (body) => ({ type: 'error', error: { type: body.error.type, message: body.error.message } }),
+    sse: {
+      eventName: (chunk) => (chunk as { type?: string }).type,
+      errorEvent: (body) => ({
+        type: 'error',
+        error: { type: body.error.type, message: body.error.message },
+      }),
+    },
+  };
+
+  function appFor(call: () => Promise<AiResult>, identify?: () => undefined) {
+    const app = new Hono();
+    app.use('/v1/*', aiContext({ wire: named, ...(identify ? { identify } : {}) }));
+    app.post('/v1/chat/completions', aiHandler(call));
+    return app;
+  }
+
+  it('writes every stream event with its name, no [DONE], and a failure as its own error event', async () => {
+    const app = appFor(async () =>
+      streamResult(
+        (async function* () {
+          yield { type: 'message_start' };
+          yield { type: 'message_stop' };
+        })(),
+      ),
+    );
+    expect(await (await post(app)).text()).toBe(
+      'event: message_start\ndata: {"type":"message_start"}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n',
+    );
+    const failing = appFor(async () =>
+      streamResult(
+        (async function* () {
+          yield { type: 'message_start' };
+          throw new RateLimitedError('slow down', 'model');
+        })(),
+      ),
+    );
+    expect(await (await post(failing)).text()).toBe(
+      'event: message_start\ndata: {"type":"message_start"}\n\n' +
+        'event: error\ndata: {"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}\n\n',
+    );
+  });
+
+  it('renders the pack’s errors in that shape, before and inside the pipeline', async () => {
+    const limited = await post(appFor(() => Promise.reject(new RateLimitedError('slow down', 'tier'))));
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toEqual({
+      type: 'error',
+      error: { type: 'rate_limit_error', message: 'slow down' },
+    });
+    const unknownKey = await post(
+      appFor(
+        async () => jsonResult({}),
+        () => undefined,
+      ),
+    );
+    expect(unknownKey.status).toBe(401);
+    expect(((await unknownKey.json()) as { type: string }).type).toBe('error');
   });
 });
