@@ -109,7 +109,7 @@ export function isUpstreamClientError(error: unknown): boolean {
     : isAlchemistError(error)
       ? undefined
       : record(error)?.status;
-  return typeof status === 'number' && status >= 400 && status < 500 && status !== 429;
+  return typeof status === 'number' && status >= 400 && statusFault(status) === undefined;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   isUpstreamTimeoutError,
 } from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
+import { statusFault } from '../wire/http.ts';
 import { getInstruments } from './instruments.ts';
 import { modelLabel, OTHER_LABEL, providerLabel, routeLabel } from './labels.ts';
 import {
@@ -41,7 +42,7 @@ export function outcomeOf(error: unknown): Outcome {
   if (isCircuitOpenError(error)) return 'circuit_open';
   if (isUpstreamTimeoutError(error)) return 'timeout';
   if (isUpstreamError(error))
-    return error.status < 500 && error.status !== 429 ? 'client_error' : 'upstream_error';
+    return statusFault(error.status) === undefined ? 'client_error' : 'upstream_error';
   if (isBadRequestError(error) || (isAlchemistError(error) && error.status < 500)) return 'client_error';
   if (error instanceof Error && error.name === 'AbortError') return 'cancelled';
   return 'error';
