@@ -82,9 +82,7 @@ export class RequestPipeline {
   async run(call: Next<AiResult>, inner?: Policy<AiResult>): Promise<AiResult> {
     this.#state = 'running';
     const added = this.#policies;
-    let chain = inner;
-    if (added.length > 0)
-      chain = inner || added.length > 1 ? compose(...added, ...(inner ? [inner] : [])) : added[0];
+    const chain = added.length === 0 ? inner : compose(...added, ...(inner ? [inner] : []));
     let result: AiResult;
     try {
       result = chain ? await chain.execute(this.ctx, call) : await call(this.ctx);
