@@ -82,8 +82,9 @@ type EndObserver = (outcome: StreamEnd) => void;
  * A stream's one observer: every policy that needs to see chunks (upstream telemetry, settlement,
  * the request's end) adds its callbacks here instead of wrapping the stream in a generator of its own.
  */
-class ObservedStream implements AsyncIterable<unknown> {
+class ObservedStream implements AsyncIterableIterator<unknown> {
   readonly #source: AsyncIterable<unknown>;
+  #iterator: AsyncIterator<unknown> | undefined;
   readonly #onChunk: ChunkObserver[] = [];
   readonly #onEnd: EndObserver[] = [];
   #started = false;
@@ -100,7 +101,23 @@ class ObservedStream implements AsyncIterable<unknown> {
     return true;
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<unknown> {
+  // Also an iterator itself, as the async generator a stream used to be: `next()` and `return()` drive
+  // one iteration shared with `for await`.
+  next(): Promise<IteratorResult<unknown>> {
+    this.#iterator ??= this.#iterate();
+    return this.#iterator.next();
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<unknown>> {
+    this.#iterator ??= this.#iterate();
+    return (await this.#iterator.return?.(value)) ?? { done: true, value };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+    return this;
+  }
+
+  #iterate(): AsyncIterator<unknown> {
     this.#started = true;
     const source = this.#source[Symbol.asyncIterator]();
     const onChunk = this.#onChunk;
