@@ -25,8 +25,12 @@ export function wireFormat(api: WireApi): WireFormat {
   return format;
 }
 
+/** Each operation's usual API (the first module of that operation): looked up on every call context. */
+const byOperation = new Map<Operation, WireFormat>();
+for (const format of byApi.values())
+  if (!byOperation.has(format.operation)) byOperation.set(format.operation, format);
+
 /** The wire format a skin assumes for an operation when it is not told (chat completions for chat). */
 export function defaultWireFormat(operation: Operation): WireFormat {
-  for (const format of byApi.values()) if (format.operation === operation) return format;
-  return openAiChat;
+  return byOperation.get(operation) ?? openAiChat;
 }
