@@ -53,19 +53,21 @@ async function drive(origin: string, path: string, ms: number, firstIndex: numbe
   let requests = 0;
   let errors = 0;
   let next = firstIndex;
+  // The first window is the asked time; extra ones (a busy machine) are 1 s each.
+  let windowMs = ms;
   do {
     const result = await runLoad({
       origin,
       pool,
       connections: CONNECTIONS,
-      durationMs: ms,
+      durationMs: windowMs,
       body,
       firstIndex: next,
     });
     requests += result.requests;
     errors += result.errors;
     next = result.nextIndex;
-    ms = Math.min(ms, 1000);
+    windowMs = Math.min(ms, 1000);
   } while (requests < minRequests && errors === 0 && performance.now() < deadline);
   await pool.close();
   process.send?.({ requests, errors });

@@ -60,7 +60,6 @@ export function spawnSystem(
 
 /** How a process that is not `bench/server.ts` (a peer gateway with the peer agent) is started. */
 export interface ChildOptions extends SpawnOptions {
-  readonly cwd?: string;
   /** Keep its stdout and stderr (the last few KB) for the error message instead of showing them. */
   readonly captureOutput?: boolean;
 }
@@ -81,7 +80,6 @@ export function spawnChild(
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', output, output, 'ipc'],
     env: { ...process.env, ...options.env },
-    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   let captured = '';
   const keep = (chunk: Buffer) => {

@@ -125,7 +125,7 @@ export const streaming: Scenario = {
         ),
       ],
       notes: [
-        "Targets (issue 14): CPU per streamed request at most 1.5x the bare undici proxy's (16 clients); the pack adds at most 1 ms of TTFC at 1 client, over the bare proxy (a proxy hop of its own costs the first figure's difference to the provider).",
+        "Targets (issue 14): CPU per streamed request at most 1.5x the bare undici proxy's (16 clients), and at most 1 ms of TTFC p50 added over the bare proxy at 1 client (what the hop itself costs is the bare proxy's figure over the provider).",
         "TTFC is measured by the client as time to the first body byte; for `direct-1` the CPU column is the provider simulator's.",
         ...errorNotes(systems),
       ],
