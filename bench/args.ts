@@ -3,6 +3,8 @@ export interface BenchArgs {
   readonly mode: 'quick' | 'default' | 'full';
   /** Run only these scenarios (`--scenario id`, repeatable, or comma-separated). */
   readonly scenarios: readonly string[];
+  /** Run (or `--list`) the opt-in scenarios too (`--all`). */
+  readonly all: boolean;
   /** Where to write the JSON. @default '.bench-results/latest.json' */
   readonly out: string;
   /** Write V8 CPU profiles of the systems under test (`--cpu-prof [dir]`). */
@@ -19,13 +21,17 @@ export const USAGE = `Usage: npm run bench -- [options]   (or: alchemist-perf be
   (default)            3 interleaved rounds of 1 s per system, medians reported (~3 min)
   --quick              1 round of 1 s per system (smoke test)
   --full               5 interleaved rounds of 4 s per system (stress run, ~10 min)
-  --scenario <id>      run one scenario (repeatable, or a comma-separated list); --list shows ids
+  --scenario <id>      run one scenario (repeatable, or a comma-separated list); --list shows ids;
+                       opt-in ones run only when named or with --all:
+                         alloc   bytes allocated per request, pack / bare (bench/alloc.ts)
+                         peers   beside Portkey's gateway (installed from npm into .bench-results/peers)
+  --all                the default scenarios and the opt-in ones
   --out <file>         JSON output (default .bench-results/latest.json)
   --cpu-prof [dir]     V8 CPU profile of every measured window (default .bench-results/profiles);
                        summarise one with: node bench/profile.ts <file> [--filter src/] [--callers fn]
   --no-micro           skip the in-process micro-benchmarks
   --quiet              no live progress line
-  --list               list scenarios and exit
+  --list               list the default scenarios and exit (with --all: the opt-in ones too)
 `;
 
 /** Parse argv (without node and the script); throws on an unknown option, naming it. */
@@ -38,6 +44,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs & { readonly list:
   let quiet = false;
   let help = false;
   let list = false;
+  let all = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = () => {
@@ -57,12 +64,14 @@ export function parseArgs(argv: readonly string[]): BenchArgs & { readonly list:
     } else if (arg === '--no-micro') noMicro = true;
     else if (arg === '--quiet') quiet = true;
     else if (arg === '--list') list = true;
+    else if (arg === '--all') all = true;
     else if (arg === '--help' || arg === '-h') help = true;
     else throw new Error(`unknown option ${JSON.stringify(arg)}\n\n${USAGE}`);
   }
   return {
     mode,
     scenarios: scenarios.map((s) => s.trim()).filter(Boolean),
+    all,
     out,
     noMicro,
     quiet,

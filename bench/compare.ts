@@ -26,7 +26,13 @@ export interface FigureChange {
 }
 
 /** Changes smaller than this (in the figure's own unit) are noise whatever the relative change says. */
-const NOISE_FLOOR: Record<NonNullable<Ratio['unit']>, number> = { ratio: 0.25, share: 0.1, ms: 2, MB: 20 };
+const NOISE_FLOOR: Record<NonNullable<Ratio['unit']>, number> = {
+  ratio: 0.25,
+  share: 0.1,
+  ms: 2,
+  MB: 20,
+  KB: 4,
+};
 
 /** Every figure of `head` against `base`, with a status. */
 export function compareRuns(base: BenchRun, head: BenchRun, options: CompareOptions = {}): FigureChange[] {

@@ -14,6 +14,8 @@ export interface LoadOptions {
   readonly connections: number;
   readonly durationMs: number;
   readonly body: BodyFor;
+  /** Extra request headers, over the defaults (a peer gateway's routing headers). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** First sequence number, so consecutive phases continue the same prompt sequence. @default 0 */
   readonly firstIndex?: number;
   /** Stop after this many requests even before `durationMs` (used to pre-fill caches). */
@@ -86,6 +88,7 @@ export function createPool(origin: string, connections: number): Pool {
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const path = options.path ?? '/v1/chat/completions';
+  const headers = options.headers ? { ...HEADERS, ...options.headers } : HEADERS;
   const latency = newHistogram();
   const ttfb = newHistogram();
   let next = options.firstIndex ?? 0;
@@ -108,7 +111,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const body = options.body(next++);
       const sentAt = performance.now();
       try {
-        const response = await options.pool.request({ path, method: 'POST', headers: HEADERS, body });
+        const response = await options.pool.request({ path, method: 'POST', headers, body });
         let firstByteAt = 0;
         for await (const chunk of response.body) {
           if (firstByteAt === 0 && (chunk as Buffer).length > 0) firstByteAt = performance.now();

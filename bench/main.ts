@@ -17,7 +17,7 @@ import { Bench, type RunSettings } from './measure.ts';
 import { Progress } from './progress.ts';
 import { formatMarkdown, formatRun } from './report.ts';
 import { Scope } from './scenario.ts';
-import { SCENARIOS } from './scenarios/index.ts';
+import { OPT_IN_SCENARIOS, SCENARIOS, selectScenarios } from './scenarios/index.ts';
 import type { BenchRun, MachineInfo, ScenarioResult } from './types.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -93,15 +93,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (args.list) {
     for (const s of SCENARIOS) process.stdout.write(`${s.id.padEnd(22)} ${s.title}\n`);
+    if (args.all) {
+      for (const s of OPT_IN_SCENARIOS) process.stdout.write(`${s.id.padEnd(22)} ${s.title} (opt-in)\n`);
+    }
     return 0;
   }
-  const unknown = args.scenarios.filter((id) => !SCENARIOS.some((s) => s.id === id));
-  if (unknown.length > 0) {
-    throw new Error(
-      `unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`,
-    );
-  }
-  const selected = args.scenarios.length ? SCENARIOS.filter((s) => args.scenarios.includes(s.id)) : SCENARIOS;
+  const selected = selectScenarios(args.scenarios, args.all);
   const progress = new Progress(process.stderr, args.quiet);
   const cpuProfileDir = args.cpuProfileDir ? resolve(args.cpuProfileDir) : undefined;
   if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
@@ -122,6 +119,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const bench = new Bench(settings, scenario.id);
     try {
       const result = invalidateOnErrors(await scenario.run(bench, scope));
+      if (result.skipped) progress.log(`  SKIPPED: ${result.skipped}`);
       if (result.systems.some((s) => s.errors > 0)) {
         failed++;
         progress.log(`  FAILED: ${result.notes.filter((n) => n.includes('failed')).join('; ')}`);

@@ -27,6 +27,8 @@ export interface Target {
   readonly label: string;
   readonly system: SystemProcess;
   readonly body: BodyFor;
+  /** Extra request headers (e.g. a peer gateway's upstream routing). */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly connections: number;
   /** Report the `Cache-Status` hit rate. */
   readonly caches?: boolean;
@@ -73,6 +75,7 @@ export class Bench {
       connections: target.connections,
       durationMs,
       body: target.body,
+      ...(target.headers ? { headers: target.headers } : {}),
       firstIndex: this.#nextIndex.get(target.name) ?? 0,
       ...(maxRequests === undefined ? {} : { maxRequests }),
       onProgress: (done, elapsed) =>

@@ -55,11 +55,42 @@ export function spawnSystem(
   spec: SystemSpec,
   options: SpawnOptions = {},
 ): Promise<SystemProcess> {
+  return spawnChild(name, ['--expose-gc', SERVER_ENTRY, JSON.stringify(spec)], options);
+}
+
+/** How a process that is not `bench/server.ts` (a peer gateway with the peer agent) is started. */
+export interface ChildOptions extends SpawnOptions {
+  /** Keep its stdout and stderr (the last few KB) for the error message instead of showing them. */
+  readonly captureOutput?: boolean;
+}
+
+const CAPTURED_BYTES = 4096;
+
+/**
+ * Start `process.execPath` with `args`, wait for the child's `ready` over IPC (sent by
+ * `bench/child.ts`'s users), and talk the stats protocol with it.
+ */
+export function spawnChild(
+  name: string,
+  args: readonly string[],
+  options: ChildOptions = {},
+): Promise<SystemProcess> {
   installExitHook();
-  const child = spawn(process.execPath, ['--expose-gc', SERVER_ENTRY, JSON.stringify(spec)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  const output = options.captureOutput ? 'pipe' : 'inherit';
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', output, output, 'ipc'],
     env: { ...process.env, ...options.env },
   });
+  let captured = '';
+  const keep = (chunk: Buffer) => {
+    captured = (captured + chunk.toString('utf8')).slice(-CAPTURED_BYTES);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const lastOutput = () => {
+    const text = captured.trim();
+    return text ? `; its last output: ${text.slice(-600)}` : '';
+  };
   live.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => live.delete(child));
@@ -84,11 +115,15 @@ export function spawnSystem(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${name}: not ready after ${START_TIMEOUT_MS} ms`));
+      reject(new Error(`${name}: not ready after ${START_TIMEOUT_MS} ms${lastOutput()}`));
     }, START_TIMEOUT_MS);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`${name}: cannot start: ${error.message}`));
+    });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${name}: exited before ready (code ${code}, signal ${signal})`));
+      reject(new Error(`${name}: exited before ready (code ${code}, signal ${signal})${lastOutput()}`));
     });
     const onMessage = (message: FromChild) => {
       if (message.type === 'failed') {

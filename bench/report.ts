@@ -43,30 +43,33 @@ export function verdict(r: Ratio): string {
 export function formatScenario(result: ScenarioResult): string {
   const head = `## ${result.title}  [${result.id}]`;
   if (result.skipped) return `${head}\nSKIPPED: ${result.skipped}\n`;
-  const systems = table(
-    [
-      'system',
-      'req/s',
-      'p50 ms',
-      'p95 ms',
-      'p99 ms',
-      'TTFC ms',
-      'CPU µs/req',
-      'RSS MB (idle)',
-      'live heap MB',
-      'hit rate',
-      'errors',
-    ],
-    result.systems.map(systemRow),
-    [false, true, true, true, true, true, true, true, true, true, true],
-  );
+  const systems =
+    result.systems.length === 0
+      ? ''
+      : table(
+          [
+            'system',
+            'req/s',
+            'p50 ms',
+            'p95 ms',
+            'p99 ms',
+            'TTFC ms',
+            'CPU µs/req',
+            'RSS MB (idle)',
+            'live heap MB',
+            'hit rate',
+            'errors',
+          ],
+          result.systems.map(systemRow),
+          [false, true, true, true, true, true, true, true, true, true, true],
+        );
   const ratios = table(
     ['ratio', 'value', 'target'],
     result.ratios.map((r) => [r.label, fmt(r.value, 3), verdict(r)]),
     [false, true, false],
   );
   const notes = result.notes.map((n) => `- ${n}`).join('\n');
-  return `${head}\n${result.workload}\n\n${systems}\n\n${ratios}\n${notes ? `\n${notes}\n` : ''}`;
+  return `${head}\n${result.workload}\n\n${systems ? `${systems}\n\n` : ''}${ratios}\n${notes ? `\n${notes}\n` : ''}`;
 }
 
 interface MicroRow {

@@ -28,6 +28,12 @@ export class Scope {
     return system;
   }
 
+  /** Track a process started another way (e.g. a peer gateway), so close() stops it too. */
+  track(system: Promise<SystemProcess>): Promise<SystemProcess> {
+    this.#spawned.push(system);
+    return system;
+  }
+
   /** Register another cleanup (e.g. a redis-server). */
   defer(cleanup: () => Promise<void>): void {
     this.#cleanups.push(cleanup);

@@ -5,14 +5,9 @@
  *
  * Usage (by the harness): node bench/server.ts '<SystemSpec JSON>'
  */
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
-import type { FromChild, ProfileAction, SystemSpec, ToChild } from './protocol.ts';
+import { answerHarness, send } from './child.ts';
+import type { SystemSpec } from './protocol.ts';
 import type { Running } from './systems/listen.ts';
-
-function send(message: FromChild): void {
-  process.send?.(message);
-}
 
 /** Load only the modules of this kind, so a baseline's RSS carries nothing of the pack. */
 async function start(spec: SystemSpec): Promise<Running> {
@@ -47,47 +42,7 @@ async function stop(): Promise<void> {
   }
 }
 
-let profiler: Session | undefined;
-
-/** Profile only the measured window (not start-up or warm-up), through the inspector. */
-async function profile(action: ProfileAction): Promise<void> {
-  if (action === 'start') {
-    profiler ??= new Session();
-    profiler.connect();
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.start');
-    return;
-  }
-  if (!profiler) return;
-  const { profile: result } = await profiler.post('Profiler.stop');
-  writeFileSync(action.stopTo, JSON.stringify(result));
-  profiler.disconnect();
-}
-
-process.on('message', async (message: ToChild) => {
-  if (message.type === 'stop') {
-    void stop();
-    return;
-  }
-  const cpu = process.cpuUsage();
-  const rss = process.memoryUsage.rss();
-  // Live data, not garbage waiting for a collection: a full GC (after the CPU was read, so not billed).
-  (globalThis as { gc?: () => void }).gc?.();
-  const memory = process.memoryUsage();
-  if (message.profile) await profile(message.profile);
-  send({
-    type: 'stats',
-    id: message.id,
-    cpuUserUs: cpu.user,
-    cpuSystemUs: cpu.system,
-    rssBytes: rss,
-    heapUsedBytes: memory.heapUsed,
-    heapTotalBytes: memory.heapTotal,
-    externalBytes: memory.external,
-  });
-});
-// The harness going away (crash, Ctrl-C) must not leave servers behind.
-process.on('disconnect', () => void stop());
+answerHarness(() => void stop());
 
 try {
   running = await start(spec);

@@ -44,8 +44,8 @@ export interface Ratio {
   readonly id: string;
   readonly label: string;
   readonly value: number;
-  /** `ratio` (x, the default), `share` (0..1), or an absolute `ms` / `MB` figure. */
-  readonly unit?: 'ratio' | 'share' | 'ms' | 'MB';
+  /** `ratio` (x, the default), `share` (0..1), or an absolute `ms` / `MB` / `KB` (allocated per request) figure. */
+  readonly unit?: 'ratio' | 'share' | 'ms' | 'MB' | 'KB';
   /** Which direction is an improvement (used by `bench/compare.ts`). */
   readonly better: 'higher' | 'lower';
   /** The issue's target, when it sets one: the value must be `<=` or `>=` this. */

@@ -70,9 +70,11 @@ export const missOverhead: Scenario = {
           'pack CPU/req overhead over bare-undici, as a share of bare-fetch CPU/req',
           (p.cpuPerRequestUs - u.cpuPerRequestUs) / f.cpuPerRequestUs,
           'lower',
-          { op: '<=', value: 0.5 },
         ),
-        ratio('cpu-vs-undici', 'CPU/req pack / bare-undici', p.cpuPerRequestUs / u.cpuPerRequestUs, 'lower'),
+        ratio('cpu-vs-undici', 'CPU/req pack / bare-undici', p.cpuPerRequestUs / u.cpuPerRequestUs, 'lower', {
+          op: '<=',
+          value: 1.3,
+        }),
         ratio('cpu-vs-fetch', 'CPU/req pack / bare-fetch', p.cpuPerRequestUs / f.cpuPerRequestUs, 'lower'),
         informational(
           ratio(
@@ -95,7 +97,7 @@ export const missOverhead: Scenario = {
         ),
       ],
       notes: [
-        'Target (issue 8): the CPU the pack adds per request on a miss is at most half of what a whole bare Hono + fetch proxy spends.',
+        "Target (issue 14): with every policy on, CPU per miss at most 1.3x the bare Hono proxy using the same undici pool. It replaces issue 8's (the overhead at most half of a bare-fetch proxy's CPU), still shown as the first figure.",
         ...errorNotes(systems),
       ],
     };
