@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { Policy } from '../core/compose.ts';
 import { redactExcerpt } from '../core/redact.ts';
 import type { AiResult } from '../core/result.ts';
+import { budgetHeaders } from '../hono/budget.ts';
 import { cacheHeaders } from '../hono/cache.ts';
 import { aiContext } from '../hono/context.ts';
 import { aiErrorHandler } from '../hono/error-handler.ts';
@@ -45,8 +46,8 @@ export interface GatewayAppDeps extends AdminSources {
 /**
  * The gateway's Hono app, composed only from the public middleware and a proxy handler:
  * bodyLimit (413) → aiContext (the request span and metrics; 401, 400 with the chat checks) →
- * aiHandler(proxy, [tier limits (429), cache, resilience: retries, breakers (503), timeouts (504),
- * fallbacks, per-model limits]).
+ * aiHandler(proxy, [tier limits (429), cache, budgets (429), resilience: retries, breakers (503),
+ * timeouts (504), fallbacks, per-model limits]).
  */
 export function createGatewayApp(deps: GatewayAppDeps): Hono {
   const { config, policies, registry, logger } = deps;
@@ -98,8 +99,9 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
     route,
     aiHandler(
       proxyCall(registry),
-      [policies.tierLimit, policies.cache, withoutProviderHeaders, policies.resilience],
-      { headers: (ctx) => ({ ...rateLimitHeaders(ctx), ...cacheHeaders(ctx) }) },
+      // The budget sits inside the cache: a hit costs nothing and answers even over budget.
+      [policies.tierLimit, policies.cache, policies.budget, withoutProviderHeaders, policies.resilience],
+      { headers: (ctx) => ({ ...rateLimitHeaders(ctx), ...cacheHeaders(ctx), ...budgetHeaders(ctx) }) },
     ),
   );
   return app;

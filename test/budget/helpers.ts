@@ -11,3 +11,12 @@ export function chat(content: string, maxTokens: number) {
 
 /** 2026-12-01T10:00:00Z: a Tuesday, mid-morning UTC. */
 export const DEC_1_10AM = Date.UTC(2026, 11, 1, 10);
+
+/**
+ * 10:00 UTC today: for Redis tests, whose keys expire after the period by Redis' own clock (a period
+ * in the past would expire them at once).
+ */
+export const TODAY_10AM = (() => {
+  const now = new Date();
+  return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 10);
+})();
