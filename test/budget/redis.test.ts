@@ -62,7 +62,7 @@ const hold = chat('hold', 10);
 const holdUsd = estimateInputTokens(hold) + 20;
 
 describe('budgets in Redis', () => {
-  it('two policies on two connections share one tenant's spend exactly, with a key that expires after the period', async () => {
+  it("two policies on two connections share one tenant's spend exactly, with a key that expires after the period", async () => {
     const keyPrefix = `t:${randomUUID()}:`;
     const [a, b] = [await connect(), await connect()];
     const clock = manualClock(TODAY_10AM);
