@@ -348,3 +348,31 @@ describe('skins', () => {
     expect(create.state()).toEqual({ mode: 'local', degraded: false });
   });
 });
+
+describe('withAll({ cache, budget })', () => {
+  it('puts the budget inside the cache: a cached answer is served to a caller over budget', async () => {
+    const { withAll } = await import('../../src/wrap/all.ts');
+    let calls = 0;
+    const ask = withAll(
+      async (req: { model: string; messages: { role: string; content: string }[]; max_tokens: number }) => {
+        calls++;
+        return {
+          model: req.model,
+          choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: estimateUsd, completion_tokens: 0 },
+        };
+      },
+      {
+        cache: { ttl: 60 },
+        // Room for exactly one call: its settled cost is its estimate.
+        budget: { tiers: { free: { budgetUsd: estimateUsd } }, clock: manualClock(DEC_1_10AM) },
+        tenant: 'alice',
+        tier: 'free',
+      },
+    );
+    await ask(request);
+    await expect(ask(request)).resolves.toMatchObject({ choices: [{ message: { content: 'ok' } }] });
+    await expect(ask(chat('Something new.', 4))).rejects.toMatchObject({ code: 'budget_exceeded' });
+    expect(calls).toBe(1);
+  });
+});
