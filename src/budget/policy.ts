@@ -142,23 +142,26 @@ export function budgetPolicy(options: BudgetOptions): BudgetPolicy {
       const now = clock.now();
       const wanted = new Map<string, string>(seen);
       for (const { tenant, tier } of callers) wanted.set(tenant, tier);
-      const statuses: BudgetStatus[] = [];
-      for (const [tenant, tierName] of [...wanted].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-        const budget = applied(tenant, tierName);
-        if (!budget) continue;
-        const window = periodAt(budget.period, now);
-        const level = await store.read(keyOf(tenant, window));
-        statuses.push({
-          tenant,
-          tier: budget.tier,
-          budgetUsd: budget.budgetUsd,
-          spentUsd: toUsd(level.spent),
-          reservedUsd: toUsd(level.reserved),
-          period: budget.period,
-          resetsAt: new Date(window.endMs).toISOString(),
-        });
-      }
-      return statuses;
+      const tenants = [...wanted].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      // One read per tenant, all in flight at once (one pipelined batch on the Redis connection).
+      const statuses = await Promise.all(
+        tenants.map(async ([tenant, tierName]): Promise<BudgetStatus | undefined> => {
+          const budget = applied(tenant, tierName);
+          if (!budget) return undefined;
+          const window = periodAt(budget.period, now);
+          const level = await store.read(keyOf(tenant, window));
+          return {
+            tenant,
+            tier: budget.tier,
+            budgetUsd: budget.budgetUsd,
+            spentUsd: toUsd(level.spent),
+            reservedUsd: toUsd(level.reserved),
+            period: budget.period,
+            resetsAt: new Date(window.endMs).toISOString(),
+          };
+        }),
+      );
+      return statuses.filter((status): status is BudgetStatus => status !== undefined);
     },
     async execute(ctx: CallContext, next) {
       const budget = applied(ctx.tenant, ctx.tier);

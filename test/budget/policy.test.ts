@@ -376,3 +376,33 @@ describe('withAll({ cache, budget })', () => {
     expect(calls).toBe(1);
   });
 });
+
+describe('series at 0 from start', () => {
+  it('primes budget decisions and spend for every budgeted tier, and nothing per tenant', async () => {
+    const { primeSeries } = await import('../../src/telemetry/prime.ts');
+    const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
+    const { OnDemandReader } = await import('../helpers/telemetry.ts');
+    const reader = new OnDemandReader();
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    primeSeries(
+      { models: [], tiers: ['free', 'pro'], cacheLayers: [], budgetTiers: ['free'] },
+      meterProvider,
+    );
+    const { resourceMetrics } = await reader.collect();
+    const points = (name: string) =>
+      resourceMetrics.scopeMetrics
+        .flatMap((scope) => scope.metrics)
+        .filter((metric) => metric.descriptor.name === name)
+        .flatMap((metric) =>
+          metric.dataPoints.map((point) => ({ attributes: point.attributes, value: point.value })),
+        );
+    expect(points('alchemist.budget.spent')).toEqual([
+      { attributes: { 'alchemist.tier': 'free' }, value: 0 },
+    ]);
+    expect(points('alchemist.budget.requests')).toEqual([
+      { attributes: { 'alchemist.tier': 'free', 'alchemist.budget.result': 'allowed' }, value: 0 },
+      { attributes: { 'alchemist.tier': 'free', 'alchemist.budget.result': 'rejected' }, value: 0 },
+    ]);
+    await meterProvider.shutdown();
+  });
+});
