@@ -17,6 +17,7 @@ await loadTokenizer();
 const PROVIDER_KEY = 'sk-provider-budget-2c4e6a8b0d';
 const SHARED = 'sk-shared-budget-1a3c5e7f9b';
 const SOLO = 'sk-solo-budget-9f7e5d3c1b';
+const STREAMER = 'sk-streamer-budget-5b7d9f1a3c';
 const ADMIN_TOKEN = 'admin-budget-4d6f8a0c2e';
 const BUDGET = 150;
 const MODEL = 'budget-model';
@@ -47,6 +48,11 @@ key = "${SOLO}"
 tenant = "solo"
 tier = "metered"
 budget_usd = 0
+[[api_keys]]
+key = "${STREAMER}"
+tenant = "streamer"
+tier = "metered"
+budget_usd = 1000
 [providers.sim]
 type = "openai"
 base_url = "${simUrl}/v1"
@@ -60,7 +66,10 @@ max_retries = 0
 `;
 
 beforeAll(async () => {
-  [redis, sim] = await Promise.all([startRedis(), startSimulator({ apiKey: PROVIDER_KEY, latencyMs: 5 })]);
+  [redis, sim] = await Promise.all([
+    startRedis(),
+    startSimulator({ apiKey: PROVIDER_KEY, latencyMs: 5, chunkDelayMs: 25 }),
+  ]);
   gateways = await startGateways(2, {
     name: 'budgets',
     redisUrl: redis.url,
@@ -113,6 +122,8 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 
 /** Spend the client counted for the shared tenant: priced usage of every answer that reached the provider. */
 let spent = 0;
+/** What the abandoned stream's tenant was charged, as the ledger reported it. */
+let streamerSpent = 0;
 let first = '';
 
 describe('budgets across two gateway processes', () => {
@@ -193,6 +204,43 @@ describe('budgets across two gateway processes', () => {
     }
   });
 
+  it('an abandoned stream is charged for what it produced: the prompt and the output so far', async () => {
+    const prompt = `budget abandoned ${Date.now()}`;
+    const payload = body(prompt, { stream: true, max_tokens: 200 });
+    const controller = new AbortController();
+    const response = await fetch(`${gateways[0]!.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${STREAMER}` },
+      body: JSON.stringify(payload),
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    let received = '';
+    while ((received.match(/"content":"[^"]+"/g) ?? []).length < 3) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`the stream ended before 3 content chunks: ${received}`);
+      received += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    const promptUsd = estimateInputTokens(payload);
+    let streamer: { spent_usd: number; reserved_usd: number } | undefined;
+    for (let i = 0; i < 100; i++) {
+      const { json } = await admin(gateways[1]!, '/admin/budgets');
+      streamer = (json.budgets as { tenant: string; spent_usd: number; reserved_usd: number }[]).find(
+        (b) => b.tenant === 'streamer',
+      );
+      if (streamer && streamer.reserved_usd === 0 && streamer.spent_usd > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // The prompt at its estimate plus the few output tokens produced before the abort: more than the
+    // prompt and the 3 chunks the client saw, far less than the 200 tokens the call allowed.
+    expect(streamer?.reserved_usd).toBe(0);
+    expect(streamer!.spent_usd).toBeGreaterThanOrEqual(promptUsd + 3);
+    expect(streamer!.spent_usd).toBeLessThan(promptUsd + 100);
+    streamerSpent = streamer!.spent_usd;
+  });
+
   it("a key's own budget replaces its tier's", async () => {
     const { response, text } = await post(gateways[0]!, SOLO, body('solo call'));
     expect(response.status).toBe(429);
@@ -225,6 +273,15 @@ describe('budgets across two gateway processes', () => {
             period: 'day',
             resets_at: resetsAt,
           },
+          {
+            tenant: 'streamer',
+            tier: 'metered',
+            budget_usd: 1000,
+            spent_usd: streamerSpent,
+            reserved_usd: 0,
+            period: 'day',
+            resets_at: resetsAt,
+          },
         ],
         mode: 'redis',
       });
@@ -250,8 +307,9 @@ describe('budgets across two gateway processes', () => {
 
   it('metrics count spend and decisions by tier only, summing to the truth across processes', async () => {
     const samples = (await Promise.all(gateways.map((gw) => gw.metrics()))).flatMap(parsePrometheus);
+    // Whole dollars at $1 a token: the ledger's micro-dollars and the counter's float agree exactly.
     expect(sumOf(samples, 'alchemist_budget_spent_total', { alchemist_tier: 'metered' })).toBeCloseTo(
-      spent,
+      spent + streamerSpent,
       9,
     );
     // The stream, the admitted calls, and 3 rejections (shared twice, solo once); hits never reach the budget.
