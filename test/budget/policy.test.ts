@@ -328,6 +328,37 @@ describe('skins', () => {
     expect(body.error.code).toBe('budget_exceeded');
   });
 
+  it('aiBudget after aiCache: a cached answer is served to a tenant over budget', async () => {
+    const { aiCache } = await import('../../src/hono/cache.ts');
+    const policy = budgetPolicy({
+      tiers: { free: { budgetUsd: estimateUsd, period: 'day' } },
+      clock: manualClock(DEC_1_10AM),
+    });
+    const app = new Hono();
+    let calls = 0;
+    app.use('/v1/*', aiContext({ identify: () => ({ tenant: 'alice', tier: 'free' }) }));
+    app.use('/v1/*', aiCache({ ttl: 60 }), aiBudget({ policy }));
+    app.post(
+      '/v1/chat/completions',
+      aiHandler(async () => {
+        calls++;
+        return jsonResult({ choices: [], usage: { prompt_tokens: estimateUsd, completion_tokens: 0 } });
+      }),
+    );
+    const post = (payload: unknown) =>
+      app.request('/v1/chat/completions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(payload),
+      });
+    expect((await post(request)).status).toBe(200); // spends the whole budget
+    const hit = await post(request);
+    expect(hit.status).toBe(200);
+    expect(hit.headers.get('cache-status')).toMatch(/; hit/);
+    expect((await post(chat('Something new.', 4))).status).toBe(429);
+    expect(calls).toBe(1);
+  });
+
   it('withBudget rejects over budget and reports spend', async () => {
     const create = withBudget(
       async () => ({
