@@ -2,6 +2,7 @@ import type { MeterProvider } from '@opentelemetry/api';
 import type { Clock } from '../core/clock.ts';
 import { isRecord, nonNegativeNumber, positiveInteger, resolveInstances } from '../ratelimit/validate.ts';
 import type { RedisConnection } from '../redis/connection.ts';
+import type { RedisLogger } from '../redis/failures.ts';
 import type { ModelPrice } from '../telemetry/prices.ts';
 import { BUDGET_PERIODS, type BudgetPeriod } from './period.ts';
 
@@ -35,6 +36,8 @@ export interface BudgetOptions {
   reservationTtlMs?: number;
   /** Prefix of the Redis keys. @default 'alchemist:budget:' */
   keyPrefix?: string;
+  /** Where the switch to per-process counting and back is logged, once per change. @default OpenTelemetry's diag logger */
+  logger?: RedisLogger;
   /** Time source: which period a call falls in, reservation expiry. @default Date.now */
   clock?: Clock;
   /** Where decisions are counted. @default the global MeterProvider */

@@ -101,6 +101,7 @@ export function budgetPolicy(options: BudgetOptions): BudgetPolicy {
     leaseTtlMs: config.reservationTtlMs,
     instances: config.instances,
     ...(options.redis ? { redis: options.redis } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   const budgeted = [...config.tiers.values()].filter((t) => t.budgetUsd !== undefined).map((t) => t.name);
   const utilization = new UtilizationGauge(clock, budgeted, meterProvider);

@@ -1,7 +1,7 @@
-import { diag } from '@opentelemetry/api';
 import type { Clock } from '../core/clock.ts';
 import type { LimiterMode, RateLimiterState } from '../ratelimit/limiter.ts';
 import type { RedisConnection } from '../redis/connection.ts';
+import { diagLogger, type RedisLogger } from '../redis/failures.ts';
 import type { BudgetLedger, LedgerLevel, ReserveRequest, ReserveResult, SettleRequest } from './ledger.ts';
 import { LocalLedger } from './local-ledger.ts';
 import { RedisLedger } from './redis-ledger.ts';
@@ -23,12 +23,20 @@ export class BudgetStore {
   readonly #local: LocalLedger;
   readonly #redis: RedisLedger | undefined;
   readonly #connection: RedisConnection | undefined;
+  readonly #logger: RedisLogger;
   /** Spend last read from Redis per key (bounded: the local ledger sweeps, this map is capped). */
   readonly #lastSeen = new Map<string, number>();
   #mode: LimiterMode;
 
-  constructor(options: { clock: Clock; redis?: RedisConnection; leaseTtlMs: number; instances: number }) {
+  constructor(options: {
+    clock: Clock;
+    redis?: RedisConnection;
+    leaseTtlMs: number;
+    instances: number;
+    logger?: RedisLogger;
+  }) {
     const { clock, redis } = options;
+    this.#logger = options.logger ?? diagLogger;
     this.#local = new LocalLedger(clock, { instances: options.instances });
     this.#connection = redis;
     this.#redis = redis ? new RedisLedger(redis, options.leaseTtlMs, () => clock.now()) : undefined;
@@ -46,11 +54,8 @@ export class BudgetStore {
   #setMode(mode: LimiterMode): void {
     if (mode === this.#mode) return;
     this.#mode = mode;
-    diag.warn(
-      mode === 'redis'
-        ? 'alchemist-perf: budgets are shared again (Redis available)'
-        : 'alchemist-perf: Redis unavailable, budgets are counted per process until it is back',
-    );
+    if (mode === 'redis') this.#logger.info('budgets are shared again (Redis available)');
+    else this.#logger.warn('Redis unavailable: budgets are counted per process until it is back');
   }
 
   #remember(key: string, spent: number): void {
@@ -66,8 +71,8 @@ export class BudgetStore {
         this.#setMode('redis');
         this.#remember(request.key, result.spent);
         return { result, ledger: this.#redis, mode: 'redis' };
-      } catch (error) {
-        diag.debug(`alchemist-perf: budget via Redis failed: ${(error as Error)?.name ?? 'error'}`);
+      } catch {
+        // The connection logs the failure itself (once per kind); here only the mode changes.
         this.#setMode('local-fallback');
       }
     }

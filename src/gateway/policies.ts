@@ -95,6 +95,7 @@ export function createGatewayPolicies(
     defaultTier: config.rateLimit.defaultTier,
     alertAt: config.budgets.alertAt,
     instances: config.rateLimit.instances,
+    logger,
     ...(redis ? { redis } : {}),
   });
 

@@ -136,11 +136,17 @@ describe('budgets in Redis', () => {
     const keyPrefix = `t:${randomUUID()}:`;
     const redis = await connect();
     const clock = manualClock(TODAY_10AM);
+    const lines: string[] = [];
+    const logger = {
+      warn: (message: string) => lines.push(`warn ${message}`),
+      info: (message: string) => lines.push(`info ${message}`),
+    };
     const policy = budgetPolicy({
       tiers: { metered: { budgetUsd: 1000, period: 'day' } },
       redis,
       keyPrefix,
       clock,
+      logger,
     });
     const run = () =>
       policy.execute(
@@ -164,6 +170,11 @@ describe('budgets in Redis', () => {
       if (spent !== 5) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(spent).toBe(5);
+    // Logged once each way, however many calls ran meanwhile.
+    expect(lines).toEqual([
+      'warn Redis unavailable: budgets are counted per process until it is back',
+      'info budgets are shared again (Redis available)',
+    ]);
     await run();
     expect((await policy.report())[0]).toMatchObject({ spentUsd: 10 });
   });
