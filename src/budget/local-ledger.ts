@@ -18,7 +18,8 @@ interface Entry {
  *
  * While it stands in for an unavailable Redis, `seed()` gives it the spend last read from Redis, so a
  * tenant over budget stays over, and each of `instances` processes may spend its share of what was
- * left; `unsynced()` returns what it charged meanwhile, which the store adds to Redis on recovery.
+ * left; `owe()` records what it charged meanwhile and `drainUnsynced()` hands it to the store, which
+ * adds it to Redis on recovery.
  */
 export class LocalLedger implements BudgetLedger {
   readonly #clock: Clock;
