@@ -1,10 +1,12 @@
 export * from './breaker/index.ts';
+export * from './budget/index.ts';
 export * from './cache/index.ts';
 export * from './core/index.ts';
 export * from './ratelimit/index.ts';
 export * from './redis/index.ts';
 export type { StreamReader, WireApi, WireFormat } from './wire/index.ts';
 export { wireFormat } from './wire/index.ts';
+export { type WithBudgetOptions, withBudget } from './wrap/budget.ts';
 export { type WithCacheOptions, withCache } from './wrap/cache.ts';
 export * from './wrap/index.ts';
 export { type WithRateLimitOptions, withRateLimit } from './wrap/ratelimit.ts';

@@ -39,6 +39,8 @@ export const tokenSum = (m = '') => metric('gen_ai_client_token_usage', '{token}
 export const queueBucket = (m = '') => metric('alchemist_ratelimit_queue_duration', 's', '_bucket', m);
 export const cost = (m = '') => metric('alchemist_cost', 'USD', '_total', m);
 export const costSaved = (m = '') => metric('alchemist_cache_cost_saved', 'USD', '_total', m);
+export const budgetSpent = (m = '') => metric('alchemist_budget_spent', 'USD', '_total', m);
+export const budgetUtilization = (m = '') => metric('alchemist_budget_utilization', '1', '', m);
 export const cacheSize = (m = '') => metric('alchemist_cache_size', 'By', '', m);
 
 /**

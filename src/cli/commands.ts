@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { AdminClientOptions } from './client.ts';
 import { adminRequest, CliError } from './client.ts';
-import { formatStats } from './format.ts';
+import { formatBudgets, formatStats } from './format.ts';
 
 export interface StatsOptions extends AdminClientOptions {
   json: boolean;
@@ -77,4 +77,12 @@ export async function exportCommand(
     throw new CliError(`cannot write ${options.out}: ${(error as Error).message}`);
   }
   options.write(`exported to ${options.out}\n`);
+}
+
+/** `alchemist-perf budgets [--json]`: spend per tenant against its budget this period. */
+export async function budgetsCommand(
+  options: AdminClientOptions & { json: boolean; write: (text: string) => void },
+) {
+  const budgets = await adminRequest(options, 'GET', '/admin/budgets');
+  options.write(`${options.json ? JSON.stringify(budgets, null, 2) : formatBudgets(budgets, options.url)}\n`);
 }

@@ -153,3 +153,29 @@ export function formatStats(stats: unknown, url: string): string {
   );
   return out.join('\n');
 }
+
+/** Render `/admin/budgets` as a table (the `budgets` command without `--json`). */
+export function formatBudgets(budgets: unknown, url: string): string {
+  const rows = (Array.isArray(obj(budgets).budgets) ? (obj(budgets).budgets as unknown[]) : []).map(
+    (entry) => {
+      const b = obj(entry);
+      const budget = num(b.budget_usd) ?? 0;
+      const spent = num(b.spent_usd) ?? 0;
+      return [
+        String(b.tenant ?? '-'),
+        String(b.tier ?? '-'),
+        usd(b.budget_usd),
+        usd(b.spent_usd),
+        budget > 0 ? pct(spent / budget) : spent > 0 ? '100.0%' : '-',
+        String(b.period ?? '-'),
+        String(b.resets_at ?? '-'),
+      ];
+    },
+  );
+  const mode = obj(budgets).mode;
+  return `${table(
+    `Budgets at ${url}${mode ? ` (${String(mode)})` : ''}`,
+    ['tenant', 'tier', 'budget', 'spent', 'used', 'period', 'resets at (UTC)'],
+    rows,
+  )}`;
+}

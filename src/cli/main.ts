@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// alchemist-perf CLI: serve, stats, clear-cache, export, bench, simulate.
+// alchemist-perf CLI: serve, stats, clear-cache, budgets, export, bench, simulate.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PACKAGE_VERSION } from '../telemetry/version.ts';
 import { CliError, resolveToken } from './client.ts';
-import { clearCacheCommand, exportCommand, statsCommand } from './commands.ts';
+import { budgetsCommand, clearCacheCommand, exportCommand, statsCommand } from './commands.ts';
 import { gatewayTarget } from './target.ts';
 
 const HELP = `alchemist-perf ${PACKAGE_VERSION}: caching, rate limits and circuit breakers for AI calls
@@ -17,11 +17,12 @@ Commands:
   serve [--config file]          start the OpenAI-compatible gateway (config also from ALCHEMIST_CONFIG)
   stats [--json] [--watch [s]]   hit rate, latencies, limits and breakers of a running gateway
   clear-cache [--tenant t]       clear the whole cache, or one tenant's entries
+  budgets [--json]               spend per tenant against its budget this period
   export [--out file]            the JSON summary (stats + effective config, secrets removed)
   bench [args]                   run the benchmarks (bench/main.ts)
   simulate [--port p]            run the simulated provider on its own
 
-Options for stats, clear-cache and export:
+Options for stats, clear-cache, budgets and export:
   --url <url>      gateway URL (default ALCHEMIST_URL, else where serve listens: --config or
                    ALCHEMIST_CONFIG [server], PORT and HOST, else http://127.0.0.1:8787)
   --token <token>  admin token (default ADMIN_TOKEN, or the local token of a loopback gateway)
@@ -96,6 +97,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'clear-cache':
       await clearCacheCommand({ ...client, tenant: values.tenant, write });
+      return 0;
+    case 'budgets':
+      await budgetsCommand({ ...client, json: values.json, write });
       return 0;
     case 'export':
       await exportCommand({ ...client, out: values.out, write });

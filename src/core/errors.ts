@@ -11,6 +11,7 @@ export type ErrorType =
   | 'invalid_request_error'
   | 'authentication_error'
   | 'rate_limit_error'
+  | 'insufficient_quota'
   | 'service_unavailable'
   | 'timeout_error'
   | 'upstream_error'
@@ -142,6 +143,19 @@ export class RateLimitedError extends AlchemistError {
   }
 }
 export const isRateLimitedError = rateLimited.is;
+
+const budgetExceeded = branded<BudgetExceededError>('BudgetExceededError');
+/**
+ * 429: the caller's spend budget for this period is used up; `retryAfter` = seconds until the period
+ * ends. Type `insufficient_quota` as OpenAI answers an exhausted quota, so SDKs treat it as such.
+ */
+export class BudgetExceededError extends AlchemistError {
+  readonly [budgetExceeded.tag] = true;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 429, 'insufficient_quota', 'budget_exceeded', options);
+  }
+}
+export const isBudgetExceededError = budgetExceeded.is;
 
 const overloaded = branded<OverloadedError>('OverloadedError');
 /** 503: an outbound queue or bulkhead is full; the call was not sent to the provider. */

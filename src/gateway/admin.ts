@@ -125,8 +125,30 @@ function redactedConfig(config: GatewayConfig) {
 }
 
 /**
+ * `GET /admin/budgets`: every tenant with a budget, from `[[api_keys]]` and the callers this process
+ * has served this period, with its spend so far (shared through Redis when configured).
+ */
+export async function adminBudgets(sources: AdminSources) {
+  const callers = sources.config.apiKeys.map((entry) => ({ tenant: entry.tenant, tier: entry.tier }));
+  const statuses = await sources.policies.budget.report(callers);
+  return {
+    budgets: statuses.map((status) => ({
+      tenant: status.tenant,
+      tier: status.tier,
+      budget_usd: status.budgetUsd,
+      spent_usd: status.spentUsd,
+      reserved_usd: status.reservedUsd,
+      period: status.period,
+      resets_at: status.resetsAt,
+    })),
+    mode: sources.policies.budget.state().mode,
+  };
+}
+
+/**
  * The admin API: `GET /admin/stats`, `POST /admin/cache/clear` (all, or `{"tenant"}` / `{"api_key"}`),
- * `GET /admin/export` (stats + the effective config, secrets removed). Mount under `/admin`.
+ * `GET /admin/budgets` (spend per tenant), `GET /admin/export` (stats + the effective config, secrets
+ * removed). Mount under `/admin`.
  */
 export function adminRoutes(sources: AdminSources): Hono {
   const admin = new Hono();
@@ -175,6 +197,7 @@ export function adminRoutes(sources: AdminSources): Hono {
       layers,
     });
   });
+  admin.get('/budgets', async (c) => c.json(await adminBudgets(sources)));
   admin.get('/export', async (c) => {
     const exported = {
       exported_at: new Date().toISOString(),

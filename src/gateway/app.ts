@@ -43,8 +43,8 @@ export interface GatewayAppDeps extends AdminSources {
 /**
  * The gateway's Hono app, composed only from the public middleware and a proxy handler:
  * bodyLimit (413) → aiContext (the request span and metrics; 401, 400 with the chat checks) →
- * aiHandler(proxy, [tier limits (429), cache, resilience: retries, breakers (503), timeouts (504),
- * fallbacks, per-model limits]).
+ * aiHandler(proxy, [tier limits (429), cache, budgets (429), resilience: retries, breakers (503),
+ * timeouts (504), fallbacks, per-model limits]).
  */
 export function createGatewayApp(deps: GatewayAppDeps): Hono {
   const { config, policies, registry, logger } = deps;
@@ -94,9 +94,11 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
   // one pass, the answer rendered once.
   app.post(
     route,
+    // The budget sits inside the cache: a hit costs nothing and answers even over budget.
     aiHandler(proxyCall(registry), [
       policies.tierLimit,
       policies.cache,
+      policies.budget,
       withoutProviderHeaders,
       policies.resilience,
     ]),

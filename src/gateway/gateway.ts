@@ -111,6 +111,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     startedAt,
     simulatorUrl: simulator?.url,
     cacheEnabled: config.cache.enabled,
+    budgetsEnabled: config.budgets.enabled,
     phase: () => phase,
     adminToken: () => adminToken,
   });
@@ -228,6 +229,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         config: config.source ?? 'embedded defaults',
         cache: config.cache.enabled ? (policies.redis ? 'memory+redis' : 'memory') : 'off',
         limits: policies.tierLimit.state().mode,
+        ...(config.budgets.enabled ? { budgets: policies.budget.state().mode } : {}),
         admin,
       });
       if (simulator) {

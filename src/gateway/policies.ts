@@ -1,6 +1,8 @@
 import { OTHER_MODELS } from '../breaker/registry.ts';
 import type { Resilience } from '../breaker/resilience.ts';
 import { createResilience } from '../breaker/resilience.ts';
+import type { BudgetPolicy, TierBudget } from '../budget/index.ts';
+import { budgetPolicy } from '../budget/index.ts';
 import type { CachePolicy } from '../cache/policy.ts';
 import { aiCachePolicy } from '../cache/policy.ts';
 import type {
@@ -25,9 +27,11 @@ export interface GatewayPolicies {
   readonly redis: RedisConnection | undefined;
   readonly cache: CachePolicy;
   readonly tierLimit: TierRateLimitPolicy;
+  /** Spend budgets (`budget_usd`); lets every call through when none is configured. */
+  readonly budget: BudgetPolicy;
   readonly modelLimit: ModelRateLimitPolicy;
   readonly resilience: Resilience;
-  /** A tier or a model limits tokens: requests are estimated with the tokenizer (loaded at start). */
+  /** A tier or a model limits tokens, or budgets are on: requests are estimated with the tokenizer (loaded at start). */
   readonly limitsTokens: boolean;
   close(): Promise<void>;
 }
@@ -65,12 +69,33 @@ export function createGatewayPolicies(
   });
 
   const tiers: Record<string, TierLimits> = {};
-  for (const [name, tier] of Object.entries(config.tiers)) tiers[name] = { ...tier };
+  const tierBudgets: Record<string, TierBudget> = {};
+  for (const [name, tier] of Object.entries(config.tiers)) {
+    const { budgetUsd, budgetPeriod, ...limits } = tier;
+    tiers[name] = limits;
+    tierBudgets[name] = {
+      ...(budgetUsd !== undefined ? { budgetUsd } : {}),
+      ...(budgetPeriod !== undefined ? { period: budgetPeriod } : {}),
+    };
+  }
   const tierLimit = tierRateLimitPolicy({
     tiers,
     defaultTier: config.rateLimit.defaultTier,
     multiplier: config.rateLimit.multiplier,
     instances: config.rateLimit.instances,
+    ...(redis ? { redis } : {}),
+  });
+
+  const tenantBudgets: Record<string, { budgetUsd: number }> = {};
+  for (const entry of config.apiKeys)
+    if (entry.budgetUsd !== undefined) tenantBudgets[entry.tenant] = { budgetUsd: entry.budgetUsd };
+  const budget = budgetPolicy({
+    tiers: tierBudgets,
+    tenants: tenantBudgets,
+    defaultTier: config.rateLimit.defaultTier,
+    alertAt: config.budgets.alertAt,
+    instances: config.rateLimit.instances,
+    logger,
     ...(redis ? { redis } : {}),
   });
 
@@ -109,9 +134,11 @@ export function createGatewayPolicies(
     redis,
     cache,
     tierLimit,
+    budget,
     modelLimit,
     resilience,
     limitsTokens:
+      config.budgets.enabled ||
       Object.values(tiers).some((tier) => tier.tokensPerMinute !== undefined) ||
       Object.values(models).some((model) => model.tokensPerMinute !== undefined),
     async close() {

@@ -17,5 +17,13 @@ export function seriesPlan(config: GatewayConfig, registry: ProviderRegistry): S
     })),
     tiers: [...new Set([...Object.keys(config.tiers), config.rateLimit.defaultTier])],
     cacheLayers: config.cache.enabled ? (config.cache.redisUrl ? ['memory', 'redis'] : ['memory']) : [],
+    budgetTiers: [
+      ...new Set([
+        ...Object.entries(config.tiers)
+          .filter(([, tier]) => tier.budgetUsd !== undefined)
+          .map(([name]) => name),
+        ...config.apiKeys.filter((entry) => entry.budgetUsd !== undefined).map((entry) => entry.tier),
+      ]),
+    ],
   };
 }

@@ -1,4 +1,5 @@
 export { type AiBreakerOptions, aiBreaker } from './breaker.ts';
+export { type AiBudgetMiddleware, type AiBudgetOptions, aiBudget, budgetHeaders } from './budget.ts';
 export { aiCache, cacheHeaders } from './cache.ts';
 export type { AiContextOptions, AlchemistEnv, AlchemistVariables } from './context.ts';
 export { aiContext } from './context.ts';

@@ -4,6 +4,17 @@ import type { AiResult, TokenUsage } from '../core/result.ts';
 import { observeStream } from '../core/result.ts';
 import { OutputText } from './tokens.ts';
 
+/** Cache results that mean no provider tokens were spent for this caller. */
+const SERVED_FROM_CACHE = new Set(['hit', 'coalesced', 'stale']);
+
+/**
+ * True when the cache answered this call (hit, stale, or a coalesced wait on another caller's call):
+ * the cache runs inside the limiters, which learn it from `ctx.decisions.cacheResult` at settlement.
+ */
+export function servedFromCache(ctx: CallContext): boolean {
+  return SERVED_FROM_CACHE.has(ctx.decisions.cacheResult ?? '');
+}
+
 /** How a limited call ended, for settlement. */
 export interface CallOutcome {
   /** The provider reported usage (body, or a stream's final chunk). */

@@ -30,7 +30,7 @@ import type { BucketSnapshot } from './bucket.ts';
 import { formatState, HEADER_POLICY, HEADER_STATE } from './headers.ts';
 import type { RateLimiterState } from './limiter.ts';
 import { SharedLimiter } from './limiter.ts';
-import { runAndSettle } from './settle.ts';
+import { runAndSettle, servedFromCache } from './settle.ts';
 import type { TierRateLimitOptions, TierSpecs } from './tier-options.ts';
 import { resolveDefaultTier, resolveTiers } from './tier-options.ts';
 import type { TokenEstimate } from './tokens.ts';
@@ -42,9 +42,6 @@ export interface TierRateLimitPolicy extends Policy<AiResult> {
   /** `{ mode: 'local' | 'redis' | 'local-fallback', degraded }`. */
   state(): RateLimiterState;
 }
-
-/** Cache results that mean no provider tokens were spent for this caller. */
-const SERVED_FROM_CACHE = new Set(['hit', 'coalesced', 'stale']);
 
 /**
  * Per-caller limits by tier: token buckets for requests (with burst) and tokens per minute, and a cap
@@ -179,7 +176,7 @@ export function tierRateLimitPolicy(options: TierRateLimitOptions): TierRateLimi
         const lease = used.maxConcurrent === undefined ? undefined : { key: `${keyBase}c`, leaseId };
         let bucket: SettleRequest['bucket'];
         if (used.tokens && estimate) {
-          const fromCache = SERVED_FROM_CACHE.has(ctx.decisions.cacheResult ?? '');
+          const fromCache = servedFromCache(ctx);
           const actual =
             fromCache || !outcome.produced ? 0 : actualTokens(outcome.usage, estimate, outcome.output);
           setSpanAttributes(ctx.span, { [ATTR_TIER_TOKENS_SETTLED]: actual });

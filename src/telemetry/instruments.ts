@@ -179,6 +179,25 @@ export const INSTRUMENT_SPECS = {
     unit: 'USD',
     description: 'Estimated provider cost of upstream calls, in US dollars.',
   },
+  budgetRequests: {
+    name: 'alchemist.budget.requests',
+    kind: 'counter',
+    unit: '{request}',
+    description: 'Budget decisions by result and tier.',
+  },
+  budgetSpent: {
+    name: 'alchemist.budget.spent',
+    kind: 'counter',
+    unit: 'USD',
+    description: 'Spend charged to budgets (priced usage of upstream calls), in US dollars, by tier.',
+  },
+  budgetUtilization: {
+    name: 'alchemist.budget.utilization',
+    kind: 'gauge',
+    unit: '1',
+    description:
+      'Highest share of its budget spent this period by any tenant of the tier that this process has served, read at collection time.',
+  },
   storeAvailable: {
     name: 'alchemist.store.available',
     kind: 'gauge',

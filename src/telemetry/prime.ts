@@ -10,6 +10,7 @@ import { OUTCOMES, requestAttributes } from './request.ts';
 import {
   ATTR_BREAKER_NAME,
   ATTR_BREAKER_STATE,
+  ATTR_BUDGET_RESULT,
   ATTR_CACHE_LAYER,
   ATTR_CACHE_RESULT,
   ATTR_FALLBACK_MODEL,
@@ -38,6 +39,8 @@ export interface SeriesPlan {
   readonly tiers: readonly string[];
   /** Cache layers lookups can report, or none when the cache is off. */
   readonly cacheLayers: readonly CacheLayer[];
+  /** Tiers whose callers have a spend budget. @default none */
+  readonly budgetTiers?: readonly string[];
 }
 
 const CACHE_RESULTS: readonly CacheResult[] = ['hit', 'miss', 'stale', 'bypass', 'coalesced', 'error'];
@@ -71,7 +74,8 @@ export function requestSeries(cacheOn: boolean): [Outcome, RequestCacheResult][]
  * Label values are closed unions crossed with the configured models and tiers, so the count is
  * bounded: per model 29 request-duration label sets (cache on), 4 retry reasons, its fallbacks, 3
  * breaker transitions × 2 breakers, its queue-wait histogram if it has an outbound limit; per
- * model × tier 6 rate-limit decisions and 1 cost series.
+ * model × tier 6 rate-limit decisions and 1 cost series; per budgeted tier 2 budget decisions and 1
+ * spend series.
  *
  * A histogram series is created by recording NaN: the SDK creates the data point and then drops the
  * value (sdk-metrics `HistogramAccumulation.record`), so count and sum stay 0; a test pins it.
@@ -87,6 +91,12 @@ export function primeSeries(plan: SeriesPlan, meterProvider?: MeterProvider): vo
         for (const layer of plan.cacheLayers)
           instruments.cacheRequests.add(0, { [ATTR_CACHE_RESULT]: result, [ATTR_CACHE_LAYER]: layer });
       }
+    }
+    for (const tier of plan.budgetTiers ?? []) {
+      const withTier = { [ATTR_TIER]: tierLabel.get(tier) };
+      instruments.budgetSpent.add(0, withTier);
+      for (const result of ['allowed', 'rejected'])
+        instruments.budgetRequests.add(0, { ...withTier, [ATTR_BUDGET_RESULT]: result });
     }
     const pairs = requestSeries(cacheOn);
     for (const {

@@ -4,6 +4,7 @@ import type { CallContext } from '../core/context.ts';
 import {
   isAlchemistError,
   isBadRequestError,
+  isBudgetExceededError,
   isCircuitOpenError,
   isOverloadedError,
   isRateLimitedError,
@@ -37,7 +38,7 @@ export const OUTCOMES = [
 export type Outcome = (typeof OUTCOMES)[number];
 
 export function outcomeOf(error: unknown): Outcome {
-  if (isRateLimitedError(error)) return 'rate_limited';
+  if (isRateLimitedError(error) || isBudgetExceededError(error)) return 'rate_limited';
   if (isOverloadedError(error)) return 'overloaded';
   if (isCircuitOpenError(error)) return 'circuit_open';
   if (isUpstreamTimeoutError(error)) return 'timeout';

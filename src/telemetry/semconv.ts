@@ -67,6 +67,8 @@ export const ATTR_CACHE_COALESCED = 'alchemist.cache.coalesced';
 export const ATTR_RATELIMIT_RESULT = 'alchemist.ratelimit.result';
 export const ATTR_RATELIMIT_SCOPE = 'alchemist.ratelimit.scope';
 export const ATTR_TIER = 'alchemist.tier';
+/** Budget decision on `alchemist.budget.requests`: `allowed` or `rejected`. */
+export const ATTR_BUDGET_RESULT = 'alchemist.budget.result';
 /** The configured provider name (`gen_ai.provider.name` holds its well-known type). */
 export const ATTR_PROVIDER = 'alchemist.provider';
 export const ATTR_TENANT = 'alchemist.tenant';

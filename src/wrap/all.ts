@@ -1,5 +1,7 @@
 import type { ResilienceOptions } from '../breaker/resilience.ts';
 import { createResilience } from '../breaker/resilience.ts';
+import type { BudgetOptions } from '../budget/options.ts';
+import { budgetPolicy } from '../budget/policy.ts';
 import type { AiCacheOptions } from '../cache/options.ts';
 import { aiCachePolicy } from '../cache/policy.ts';
 import type { Policy } from '../core/compose.ts';
@@ -24,6 +26,8 @@ export interface WithAllOptions<Req extends AiRequest = AiRequest> extends WrapO
   rateLimit?: PolicyOrList | TierRateLimitOptions;
   /** The response cache (`aiCachePolicy()` or its options), inside the tier limits. @default none */
   cache?: PolicyOrList | AiCacheOptions;
+  /** Spend budgets (`budgetPolicy()` or its options), inside the cache: a hit answers even over budget. @default none */
+  budget?: PolicyOrList | BudgetOptions;
   /**
    * Breakers, retries, timeouts and fallbacks (`createResilience()` or its options), inside the cache:
    * a hit never reaches it, and each retry is a separate upstream attempt. @default none
@@ -88,7 +92,7 @@ const thawing: Policy<AiResult> = {
 
 /**
  * The policies of `options`, created once, in the order they must run: tier limits, the cache, the
- * breaker, per-model limits, then `policies`.
+ * budget, the breaker, per-model limits, then `policies`.
  */
 export function orderPolicies(options: WithAllOptions<AiRequest>): readonly Policy<AiResult>[] {
   const cache = resolve('cache', options.cache, aiCachePolicy);
@@ -96,6 +100,7 @@ export function orderPolicies(options: WithAllOptions<AiRequest>): readonly Poli
     ...resolve('rateLimit', options.rateLimit, tierRateLimitPolicy),
     ...(cache.length > 0 ? [thawing] : []),
     ...cache,
+    ...resolve('budget', options.budget, budgetPolicy),
     ...resolve('breaker', options.breaker, createResilience),
     ...resolve('modelRateLimit', options.modelRateLimit, modelRateLimitPolicy),
     ...resolve<never>('policies', options.policies, () => {
@@ -113,6 +118,7 @@ export function orderPolicies(options: WithAllOptions<AiRequest>): readonly Poli
  *   and `{ signal, ctx, callOptions }`: pass `signal` to your SDK so aborts and timeouts reach it.
  * @param [options.rateLimit] tier limits (policy or options), outermost
  * @param [options.cache] the cache (policy or options)
+ * @param [options.budget] spend budgets (policy or options), inside the cache
  * @param [options.breaker] breaker/retry/timeout (policy or options)
  * @param [options.modelRateLimit] per-model outbound limits (policy or options), per attempt
  * @param [options.provider='openai'] gen_ai.provider.name of the call
@@ -129,10 +135,11 @@ export function withAll<Req extends AiRequest, Res, Opts extends CallOptions = C
   fn: (request: Req, options: UpstreamCallOptions<Opts>) => Promise<Res>,
   options: WithAllOptions<Req> = {},
 ): (request: Req, callOptions?: Opts) => Promise<Res> {
-  const { rateLimit, cache, breaker, modelRateLimit, policies, ...wrapOptions } = options;
+  const { rateLimit, cache, budget, breaker, modelRateLimit, policies, ...wrapOptions } = options;
   const ordered = orderPolicies({
     ...(rateLimit === undefined ? {} : { rateLimit }),
     ...(cache === undefined ? {} : { cache }),
+    ...(budget === undefined ? {} : { budget }),
     ...(breaker === undefined ? {} : { breaker }),
     ...(modelRateLimit === undefined ? {} : { modelRateLimit }),
     ...(policies === undefined ? {} : { policies }),

@@ -221,6 +221,9 @@ function expectedStats(truth: Truth, rate: number): Record<string, number> {
     [`${limits} / 429 ratio`]: rateLimited / total,
     [`${limits} / Rejected/s`]: (rateLimited + overloaded) / rate,
     [`${limits} / Overloaded (503)/s`]: overloaded / rate,
+    // Both demo tiers have budgets far above this traffic: every upstream dollar is charged, none refused.
+    [`${limits} / Budget spent`]: truth.costUsd,
+    [`${limits} / Over-budget rejections`]: 0,
   };
 }
 

@@ -73,9 +73,10 @@ describe('prometheus', () => {
     );
   });
 
-  it('has the six alerts the issue asks for, each `(measure) op threshold` with severity and text', () => {
+  it('has the six alerts the issue asks for and the budget alert, each `(measure) op threshold` with severity and text', () => {
     const rules = alertRules();
     expect(rules.map((rule) => rule.alert).sort()).toEqual([
+      'AlchemistBudgetNearlySpent',
       'AlchemistCacheHitRateCollapse',
       'AlchemistCircuitBreakerOpen',
       'AlchemistLatencyP95High',

@@ -11,7 +11,8 @@ import { freePort } from '../helpers/ports.ts';
  * export). `npm run typecheck` compiles the examples; `examples.test.ts` and the tests below run them.
  *
  * The blocks of the cache, rate-limit and breaker sections are left to their own tests
- * (test/cache/readme.test.ts, test/ratelimit/readme.test.ts), which their owners keep.
+ * (test/cache/readme.test.ts, test/ratelimit/readme.test.ts, test/budget/readme.test.ts), which their
+ * owners keep.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const readme = readFileSync(`${root}README.md`, 'utf8');
@@ -19,7 +20,7 @@ const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
   name: string;
   exports: Record<string, string | { default: string }>;
 };
-const SECTIONS_WITH_THEIR_OWN_TESTS = ['cache', 'ratelimit', 'breaker'];
+const SECTIONS_WITH_THEIR_OWN_TESTS = ['cache', 'ratelimit', 'breaker', 'budget'];
 
 const specifiers = new Map<string, string>();
 for (const [key, target] of Object.entries(pkg.exports)) {

@@ -1,13 +1,23 @@
 import { dashboard } from '../dashboard.ts';
 import { lowerIsBetter, row, stat, timeseries } from '../panels.ts';
-import { orZero, quantile, queueBucket, rateLimitedShare, requestCount, sumRate } from '../promql.ts';
+import {
+  budgetSpent,
+  budgetUtilization,
+  orZero,
+  quantile,
+  queueBucket,
+  rateLimitedShare,
+  requestCount,
+  sumRate,
+} from '../promql.ts';
 
 const TIER = 'alchemist_tier=~"$tier"';
 /** The inbound limiter's decisions (scope tier or concurrency); the outbound one's scope is `model`. */
 const INBOUND = 'alchemist_ratelimit_scope!="model"';
 const decisions = (matchers: string) => `alchemist_ratelimit_requests_total{${matchers}}`;
+const budgetDecisions = (matchers: string) => `alchemist_budget_requests_total{${matchers}}`;
 
-/** Rate limits: allowed, queued and rejected by tier and model; queue wait; remaining capacity. */
+/** Rate limits: allowed, queued and rejected by tier and model; queue wait; remaining capacity; budgets. */
 export function ratelimits() {
   return dashboard({
     uid: 'alchemist-ratelimits',
@@ -140,6 +150,43 @@ export function ratelimits() {
             legend: '{{gen_ai_request_model}} {{alchemist_ratelimit_scope}}',
           },
         ],
+        w: 12,
+      }),
+      row('Budgets'),
+      stat({
+        title: 'Budget spent',
+        description:
+          'Spend charged to budgets over the time range (alchemist.budget.spent: priced usage of upstream calls; cache hits cost nothing), selected tiers, US dollars.',
+        queries: [{ expr: orZero(`sum(increase(${budgetSpent(TIER)}[$__range]))`) }],
+        unit: 'currencyUSD',
+        w: 6,
+      }),
+      stat({
+        title: 'Over-budget rejections',
+        description: 'Calls answered 429 budget_exceeded over the time range, selected tiers.',
+        queries: [
+          {
+            expr: orZero(
+              `sum(increase(${budgetDecisions(`alchemist_budget_result="rejected", ${TIER}`)}[$__range]))`,
+            ),
+          },
+        ],
+        thresholds: lowerIsBetter(1, 100),
+        w: 6,
+      }),
+      timeseries({
+        title: 'Budget utilization by tier',
+        description:
+          'alchemist.budget.utilization: the highest share of its budget any tenant of the tier has spent this period (highest instance). The AlchemistBudgetNearlySpent alert fires above 80%.',
+        queries: [
+          {
+            expr: `max by (alchemist_tier) (${budgetUtilization(TIER)})`,
+            legend: '{{alchemist_tier}}',
+          },
+        ],
+        unit: 'percentunit',
+        thresholds: lowerIsBetter(0.8, 1),
+        min: 0,
         w: 12,
       }),
     ],

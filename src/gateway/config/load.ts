@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
+import { priceOf } from '../../telemetry/prices.ts';
 import type { Env } from './env.ts';
 import { applyEnv, envValue } from './env.ts';
 import { ConfigError, describeIssues } from './errors.ts';
@@ -41,6 +42,8 @@ function tiersOf(file: ConfigFile): Record<string, TierConfig> {
       ...(tier.requests_per_minute !== undefined ? { requestsPerMinute: tier.requests_per_minute } : {}),
       ...(tier.tokens_per_minute !== undefined ? { tokensPerMinute: tier.tokens_per_minute } : {}),
       ...(tier.max_concurrent !== undefined ? { maxConcurrent: tier.max_concurrent } : {}),
+      ...(tier.budget_usd !== undefined ? { budgetUsd: tier.budget_usd } : {}),
+      ...(tier.budget_period !== undefined ? { budgetPeriod: tier.budget_period } : {}),
     };
   }
   return tiers;
@@ -110,6 +113,7 @@ function crossCheck(config: GatewayConfig, file: ConfigFile): string[] {
       problems.push(`config error: api_keys[${index}].key: the same key is listed twice`);
     seen.add(entry.key);
   });
+  problems.push(...budgetChecks(config, file));
   const providerNames = Object.keys(config.providers);
   for (const [model, entry] of Object.entries(config.models)) {
     const at = /^[A-Za-z0-9_-]+$/.test(model) ? model : JSON.stringify(model);
@@ -125,6 +129,51 @@ function crossCheck(config: GatewayConfig, file: ConfigFile): string[] {
         );
       }
     }
+  }
+  return problems;
+}
+
+/**
+ * With budgets on, every configured model (and fallback) needs a price, from its config or the
+ * built-in table: an unpriced model would spend without being counted. A tenant's budget is one
+ * number, so its keys must agree on it.
+ */
+function budgetChecks(config: GatewayConfig, file: ConfigFile): string[] {
+  const problems: string[] = [];
+  const budgetOf = new Map<string, { index: number; usd: number | undefined }>();
+  (file.api_keys ?? []).forEach((entry, index) => {
+    const first = budgetOf.get(entry.tenant);
+    if (!first) budgetOf.set(entry.tenant, { index, usd: entry.budget_usd });
+    else if (first.usd !== entry.budget_usd) {
+      problems.push(
+        `config error: api_keys[${index}].budget_usd = ${entry.budget_usd ?? '(unset)'}: tenant ${JSON.stringify(entry.tenant)} already has budget_usd = ${first.usd ?? '(unset)'} at api_keys[${first.index}]; expected the same budget on every key of a tenant`,
+      );
+    }
+  });
+  for (const [name, tier] of Object.entries(file.tiers ?? {})) {
+    if (tier.budget_period !== undefined && tier.budget_usd === undefined) {
+      problems.push(
+        `config error: tiers.${name}.budget_period = ${JSON.stringify(tier.budget_period)}: expected tiers.${name}.budget_usd beside it`,
+      );
+    }
+  }
+  if (!config.budgets.enabled) return problems;
+  const budgeted =
+    Object.entries(file.tiers ?? {}).find(([, tier]) => tier.budget_usd !== undefined)?.[0] ?? undefined;
+  const reason = budgeted ? `tiers.${budgeted}.budget_usd` : 'api_keys[].budget_usd';
+  const models = new Set<string>();
+  for (const [model, entry] of Object.entries(config.models)) {
+    models.add(model);
+    for (const fallback of entry.fallbacks) models.add(fallback);
+  }
+  for (const model of models) {
+    const entry = config.models[model];
+    const configured = entry?.inputPrice !== undefined || entry?.outputPrice !== undefined;
+    if (configured || priceOf(model)) continue;
+    const at = /^[A-Za-z0-9_-]+$/.test(model) ? model : JSON.stringify(model);
+    problems.push(
+      `config error: ai_models.${at}: no price is known for this model and budgets are on (${reason}): expected ai_models.${at}.input_price and output_price (USD per million tokens)`,
+    );
   }
   return problems;
 }
@@ -176,10 +225,17 @@ export function resolveConfig(input: unknown, env: Env = process.env, source?: s
       instances: file.rate_limit?.instances ?? 1,
     },
     tiers: tiersOf(file),
+    budgets: {
+      enabled:
+        Object.values(file.tiers ?? {}).some((tier) => tier.budget_usd !== undefined) ||
+        (file.api_keys ?? []).some((entry) => entry.budget_usd !== undefined),
+      alertAt: file.rate_limit?.budget_alert_at ?? 0.8,
+    },
     apiKeys: (file.api_keys ?? []).map((entry) => ({
       key: new Secret(entry.key),
       tenant: entry.tenant,
       tier: entry.tier ?? file.rate_limit?.default_tier ?? 'free',
+      ...(entry.budget_usd !== undefined ? { budgetUsd: entry.budget_usd } : {}),
     })),
     providers: providersOf(file, env, simulated),
     models: modelsOf(file),

@@ -95,12 +95,18 @@ export const rateLimitSchema = z.strictObject({
   /** Gateway processes sharing the providers' limits: the outbound per-model limits (always per process)
    * and the local fallback of tier limits while Redis is down are divided by it. */
   instances: positiveInt.optional(),
+  /** Share of a budget after which answers carry `x-alchemist-budget-remaining` (0-1). */
+  budget_alert_at: nonNegativeNumber.max(1, { error: 'expected a number between 0 and 1' }).optional(),
 });
 
 export const tierSchema = z.strictObject({
   requests_per_minute: positiveInt.optional(),
   tokens_per_minute: positiveInt.optional(),
   max_concurrent: positiveInt.optional(),
+  /** Spend allowed per tenant of this tier per period, USD. */
+  budget_usd: nonNegativeNumber.optional(),
+  /** UTC calendar period of the budget. */
+  budget_period: z.enum(['day', 'month'], { error: 'expected "day" or "month"' }).optional(),
 });
 
 export const apiKeySchema = z.strictObject({
@@ -109,6 +115,8 @@ export const apiKeySchema = z.strictObject({
     .min(8, { error: 'expected a key of 8+ characters' }),
   tenant: name,
   tier: name.optional(),
+  /** This key's tenant's budget, replacing its tier's (same period). */
+  budget_usd: nonNegativeNumber.optional(),
 });
 
 export const providerSchema = z.strictObject({

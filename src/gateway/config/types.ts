@@ -6,12 +6,17 @@ export interface TierConfig {
   readonly requestsPerMinute?: number;
   readonly tokensPerMinute?: number;
   readonly maxConcurrent?: number;
+  /** Spend allowed per tenant of the tier per period, USD. */
+  readonly budgetUsd?: number;
+  readonly budgetPeriod?: 'day' | 'month';
 }
 
 export interface ApiKeyConfig {
   readonly key: Secret;
   readonly tenant: string;
   readonly tier: string;
+  /** The tenant's own budget, replacing its tier's. */
+  readonly budgetUsd?: number;
 }
 
 export interface ProviderConfig {
@@ -64,6 +69,12 @@ export interface GatewayConfig {
     readonly instances: number;
   };
   readonly tiers: Readonly<Record<string, TierConfig>>;
+  /** Spend budgets: on when a tier or an API key sets `budget_usd`. */
+  readonly budgets: {
+    readonly enabled: boolean;
+    /** `[rate_limit] budget_alert_at`: the soft threshold. */
+    readonly alertAt: number;
+  };
   readonly apiKeys: readonly ApiKeyConfig[];
   readonly providers: Readonly<Record<string, ProviderConfig>>;
   readonly models: Readonly<Record<string, ModelConfig>>;
