@@ -63,4 +63,21 @@ export interface WireFormat {
   streamReader(): StreamReader;
   /** An error in this API's own body shape (OpenAI `{error:{...}}`, Anthropic `{type:'error',...}`). */
   errorBody(error: ErrorBody): unknown;
+  /**
+   * How this API frames a stream as SSE, when it differs from chat completions' data-only events
+   * ending `data: [DONE]`. Absent for OpenAI chat and legacy completions.
+   */
+  readonly sse?: SseFraming;
+}
+
+/**
+ * SSE framing of APIs whose events are named (`event: <type>`): the Responses API and Anthropic
+ * Messages. Both repeat the name as the data's `type`, neither ends with `[DONE]`, and the Anthropic
+ * SDK drops an event that has no `event:` line, so every event is written with its name.
+ */
+export interface SseFraming {
+  /** The `event:` name of a chunk (its `type`). */
+  eventName(chunk: unknown): string | undefined;
+  /** The error event data for a stream that failed midway (written as `event: error`). */
+  errorEvent(error: ErrorBody): unknown;
 }
