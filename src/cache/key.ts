@@ -117,6 +117,9 @@ export function cacheKey(namespace: string, scope: string, ctx: CallContext, ide
           ctx.operation,
           ctx.stream,
           outputFields(ctx.request),
+          // Each API answers in its own shape: a Messages body must never answer a chat request with
+          // the same fields. Chat keys stay as they were (no entry written before is orphaned).
+          ...(ctx.wire.api === 'openai.chat' ? [] : [ctx.wire.api]),
         ])
       : canonicalJson([KEY_VERSION, scope, 'custom', identity]);
   return `${scopePrefix(namespace, scope)}${sha256(material)}`;

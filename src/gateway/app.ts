@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { Policy } from '../core/compose.ts';
+import { BadRequestError } from '../core/errors.ts';
 import { redactExcerpt } from '../core/redact.ts';
 import type { AiResult } from '../core/result.ts';
 import { cacheHeaders } from '../hono/cache.ts';
@@ -7,15 +8,50 @@ import { aiContext } from '../hono/context.ts';
 import { aiErrorHandler } from '../hono/error-handler.ts';
 import { aiHandler } from '../hono/handler.ts';
 import { rateLimitHeaders } from '../hono/ratelimit.ts';
+import { wireFormat } from '../wire/index.ts';
+import type { WireApi } from '../wire/types.ts';
 import { type AdminSources, adminRoutes } from './admin.ts';
+import { apiEdge, requestIdOnSpan } from './api-edge.ts';
 import { requestBodyLimit } from './body-limit.ts';
+import { forwardHeaders } from './forwarded.ts';
 import { readyzHandler } from './health.ts';
 import { createIdentify } from './identity.ts';
 import type { Logger } from './log.ts';
 import { modelRoutes } from './models.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
 import { proxyCall } from './proxy.ts';
-import { validateChatRequest } from './validate.ts';
+import { usageChunkWhenAsked } from './usage-chunk.ts';
+import {
+  validateChatRequest,
+  validateCompletionsRequest,
+  validateEmbeddingsRequest,
+  validateMessagesRequest,
+  validateResponsesRequest,
+} from './validate.ts';
+
+/** The API routes: each runs the same policies and telemetry, in its own wire format. */
+const API_ROUTES: readonly {
+  readonly path: string;
+  readonly api: WireApi;
+  readonly validate: (body: Record<string, unknown>) => void;
+}[] = [
+  { path: '/v1/chat/completions', api: 'openai.chat', validate: validateChatRequest },
+  { path: '/v1/responses', api: 'openai.responses', validate: validateResponsesRequest },
+  { path: '/v1/embeddings', api: 'openai.embeddings', validate: validateEmbeddingsRequest },
+  { path: '/v1/completions', api: 'openai.completions', validate: validateCompletionsRequest },
+  { path: '/v1/messages', api: 'anthropic.messages', validate: validateMessagesRequest },
+];
+
+/** 400 when the model's provider cannot serve the route's API (an Anthropic provider has only Messages). */
+function servedBy(registry: ProviderRegistry, api: WireApi, model: string): void {
+  const provider = registry.get(registry.resolve(model));
+  if (provider?.type === 'anthropic' && api !== 'openai.chat' && api !== 'anthropic.messages') {
+    throw new BadRequestError(
+      `Model '${model}' is served by the Anthropic provider '${provider.name}', which has no ${api.replace('openai.', '')} API`,
+      'unsupported_api',
+    );
+  }
+}
 
 /** Provider response headers the outbound limiter reads but clients must not see (they describe our provider account). */
 const PROVIDER_ONLY_HEADERS = /^(x-ratelimit-|anthropic-ratelimit-|retry-after-ms$)/i;
@@ -80,27 +116,35 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
   app.route('/admin', adminRoutes(deps));
   app.route('/v1/models', modelRoutes(config, registry, deps.simulatorUrl !== undefined));
 
-  const route = '/v1/chat/completions';
-  app.use(route, requestBodyLimit(config.server.maxBodyBytes));
-  app.use(
-    route,
-    aiContext({
-      identify: createIdentify(config),
-      validate: validateChatRequest,
-      defaultTier: config.rateLimit.defaultTier,
-      resolveProvider: (model) => registry.resolve(model),
-      genAiProvider: (name) => registry.get(name)?.type ?? name,
-    }),
+  const identify = createIdentify(config);
+  const handler = aiHandler(
+    proxyCall(registry),
+    [usageChunkWhenAsked, policies.tierLimit, policies.cache, withoutProviderHeaders, policies.resilience],
+    { headers: (ctx) => ({ ...rateLimitHeaders(ctx), ...cacheHeaders(ctx) }) },
   );
-  // One handler composes the limiter, the cache and resilience: one pass per request, where a
-  // middleware layer each (aiRateLimit, aiCache) re-entered Hono and re-rendered the answer twice more.
-  app.post(
-    route,
-    aiHandler(
-      proxyCall(registry),
-      [policies.tierLimit, policies.cache, withoutProviderHeaders, policies.resilience],
-      { headers: (ctx) => ({ ...rateLimitHeaders(ctx), ...cacheHeaders(ctx) }) },
-    ),
-  );
+  for (const { path, api, validate } of API_ROUTES) {
+    const wire = wireFormat(api);
+    // Outermost: the answer in the route's own API shape, with its x-request-id.
+    app.use(path, apiEdge(wire));
+    app.use(path, requestBodyLimit(config.server.maxBodyBytes));
+    app.use(
+      path,
+      aiContext({
+        identify,
+        wire,
+        validate: (body) => {
+          validate(body);
+          servedBy(registry, api, body.model as string);
+        },
+        defaultTier: config.rateLimit.defaultTier,
+        resolveProvider: (model) => registry.resolve(model),
+        genAiProvider: (name) => registry.get(name)?.type ?? name,
+      }),
+    );
+    app.use(path, requestIdOnSpan(), forwardHeaders());
+    // One handler composes the limiter, the cache and resilience: one pass per request, where a
+    // middleware layer each (aiRateLimit, aiCache) re-entered Hono and re-rendered the answer twice more.
+    app.post(path, handler);
+  }
   return app;
 }

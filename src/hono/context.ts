@@ -23,6 +23,7 @@ import {
   ATTR_TIER,
 } from '../telemetry/semconv.ts';
 import { getTracer } from '../telemetry/spans.ts';
+import type { WireFormat } from '../wire/types.ts';
 import { requestJson } from './body.ts';
 import { requestHeader } from './headers.ts';
 import { resultFromResponse, setResult } from './result.ts';
@@ -50,8 +51,13 @@ export interface AiContextOptions {
    * your own (`my-vllm` → `openai`). @default the name itself
    */
   genAiProvider?: (provider: string) => string;
-  /** GenAI operation of the route. @default 'chat' */
+  /** GenAI operation of the route. @default the wire format's operation, else 'chat' */
   operation?: Operation;
+  /**
+   * The API the route speaks (`wireFormat('openai.embeddings')`...): where usage, finish reasons and
+   * the cache-relevant fields are. @default the operation's usual API (chat completions for `chat`)
+   */
+  wire?: WireFormat;
   /**
    * Checks of the parsed body beyond a JSON object with a `model` (e.g. the gateway's nesting and
    * `messages` checks): throw a `BadRequestError` to answer 400. Runs inside the request span.
@@ -121,7 +127,7 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
   const identify = options.identify ?? defaultIdentify(options.defaultTier ?? 'default');
   const resolveProvider = options.resolveProvider ?? (() => 'openai');
   const genAiProvider = options.genAiProvider ?? ((provider: string) => provider);
-  const operation = options.operation ?? 'chat';
+  const operation = options.operation ?? options.wire?.operation ?? 'chat';
   const tracer = getTracer(options.tracerProvider);
 
   return async function aiContext(c, next) {
@@ -171,6 +177,7 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
       genAiProvider: system,
       model,
       operation,
+      ...(options.wire ? { wire: options.wire } : {}),
       tenant: identity.tenant,
       tier: identity.tier,
       request,
