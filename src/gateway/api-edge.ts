@@ -68,49 +68,77 @@ function replaceResponse(c: Context, response: Response): void {
   c.res = response;
 }
 
-/**
- * The outermost layer of an API route: answers in that API's own shape. Streams of APIs with named
- * events are reframed (see `reframe`), errors are rendered in the API's error shape (Anthropic's
- * `{"type":"error","error":{...}}` on `/v1/messages`), and every answer carries `x-request-id`: the
- * provider's when it sent one, else the gateway's own (also `request-id`, which the Anthropic SDK
- * reads). The id goes on the request span as `alchemist.request.id`.
- */
-export function apiEdge(wire: WireFormat): MiddlewareHandler {
-  return async function apiEdge(c, next) {
-    const ownId = ownRequestId();
-    c.set('alchemistRequestId' as never, ownId as never);
-    await next();
-    let response = c.res;
-    const type = response.headers.get('content-type') ?? '';
-    if (wire.sse && type.includes('text/event-stream') && response.body) {
-      response = new Response(reframe(response.body, wire.sse), response);
-      replaceResponse(c, response);
-    } else if (response.status >= 400 && type.includes('json')) {
-      const body: unknown = await response
-        .clone()
-        .json()
-        .catch(() => undefined);
-      const shaped = isErrorBody(body) ? wire.errorBody(body) : body;
-      if (shaped !== body) {
-        response = new Response(JSON.stringify(shaped), response);
-        replaceResponse(c, response);
-      }
-    }
-    const id = response.headers.get('x-request-id') ?? ownId;
-    response.headers.set('x-request-id', id);
-    if (wire.api === 'anthropic.messages') response.headers.set('request-id', id);
-  };
+/** The `x-request-id` of each call, by its request body (shared by every attempt and fallback). */
+const requestIds = new WeakMap<object, string>();
+
+/** The provider's request id for this call: the one the client gets (and the span records). */
+export function recordProviderRequestId(ctx: CallContext, id: string): void {
+  requestIds.set(ctx.request, id);
+  ctx.span.setAttribute(ATTR_REQUEST_ID, id);
 }
 
 /**
- * Puts the gateway's own request id on the request span (right after `aiContext()`); the proxy
- * replaces it with the provider's when one answers with its own.
+ * The request-id headers of an answer (for `aiHandler`'s `headers` option): `x-request-id`, and on
+ * a Messages route also `request-id`, which the Anthropic SDK reads.
+ */
+export function requestIdHeaders(ctx: CallContext): Record<string, string> {
+  const id = requestIds.get(ctx.request);
+  if (!id) return {};
+  return ctx.wire.api === 'anthropic.messages'
+    ? { 'x-request-id': id, 'request-id': id }
+    : { 'x-request-id': id };
+}
+
+/**
+ * Gives the call the gateway's own request id, on the request span too (right after `aiContext()`);
+ * the proxy replaces it with the provider's when a provider answers with its own.
  */
 export function requestIdOnSpan(): MiddlewareHandler {
   return async function requestIdOnSpan(c, next) {
     const ctx = c.get('alchemist') as CallContext | undefined;
-    const id = c.get('alchemistRequestId' as never) as string | undefined;
-    if (ctx && id) ctx.span.setAttribute(ATTR_REQUEST_ID, id);
+    if (ctx) {
+      const id = ownRequestId();
+      requestIds.set(ctx.request, id);
+      ctx.span.setAttribute(ATTR_REQUEST_ID, id);
+    }
     return next();
+  };
+}
+
+/**
+ * The outermost layer of an API route: answers in that API's own shape. Streams of APIs with named
+ * events are reframed (see `reframe`); errors are rendered in the API's error shape (Anthropic's
+ * `{"type":"error","error":{...}}` on `/v1/messages`) and get an `x-request-id` when none is on them
+ * yet (rejections before the call had an id: 401, 400, 413). Answers get theirs from
+ * `requestIdHeaders` (the provider's when it sent one, else the gateway's own). A successful chat
+ * answer passes through untouched: its headers are never read here.
+ */
+export function apiEdge(wire: WireFormat): MiddlewareHandler {
+  return async function apiEdge(c, next) {
+    await next();
+    let response = c.res;
+    if (response.status >= 400) {
+      const type = response.headers.get('content-type') ?? '';
+      if (type.includes('json')) {
+        const body: unknown = await response
+          .clone()
+          .json()
+          .catch(() => undefined);
+        const shaped = isErrorBody(body) ? wire.errorBody(body) : body;
+        if (shaped !== body) {
+          response = new Response(JSON.stringify(shaped), response);
+          replaceResponse(c, response);
+        }
+      }
+      if (!response.headers.has('x-request-id')) {
+        const id = ownRequestId();
+        response.headers.set('x-request-id', id);
+        if (wire.api === 'anthropic.messages') response.headers.set('request-id', id);
+      }
+      return;
+    }
+    if (wire.sse && response.headers.get('content-type')?.includes('text/event-stream') && response.body) {
+      replaceResponse(c, new Response(reframe(response.body, wire.sse), response));
+    }
   };
 }

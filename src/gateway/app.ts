@@ -11,7 +11,7 @@ import { rateLimitHeaders } from '../hono/ratelimit.ts';
 import { wireFormat } from '../wire/index.ts';
 import type { WireApi } from '../wire/types.ts';
 import { type AdminSources, adminRoutes } from './admin.ts';
-import { apiEdge, requestIdOnSpan } from './api-edge.ts';
+import { apiEdge, requestIdHeaders, requestIdOnSpan } from './api-edge.ts';
 import { requestBodyLimit } from './body-limit.ts';
 import { forwardHeaders } from './forwarded.ts';
 import { readyzHandler } from './health.ts';
@@ -120,7 +120,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
   const handler = aiHandler(
     proxyCall(registry),
     [usageChunkWhenAsked, policies.tierLimit, policies.cache, withoutProviderHeaders, policies.resilience],
-    { headers: (ctx) => ({ ...rateLimitHeaders(ctx), ...cacheHeaders(ctx) }) },
+    { headers: (ctx) => ({ ...rateLimitHeaders(ctx), ...cacheHeaders(ctx), ...requestIdHeaders(ctx) }) },
   );
   for (const { path, api, validate } of API_ROUTES) {
     const wire = wireFormat(api);

@@ -2,7 +2,7 @@ import type { Next } from '../core/compose.ts';
 import { UpstreamError } from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
 import { traceUpstreamCall } from '../telemetry/upstream.ts';
-import { ATTR_REQUEST_ID } from './api-edge.ts';
+import { recordProviderRequestId } from './api-edge.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
 
 /**
@@ -23,7 +23,7 @@ export function proxyCall(registry: ProviderRegistry): Next<AiResult> {
         const result = await provider.call(attempt);
         // The provider's id is the one the client gets (see apiEdge): the request span says so too.
         const id = result.headers?.['x-request-id'];
-        if (id) ctx.span.setAttribute(ATTR_REQUEST_ID, id);
+        if (id) recordProviderRequestId(ctx, id);
         return result;
       },
     );

@@ -1,3 +1,5 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createOpenAI } from '@ai-sdk/openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { embed, generateText, jsonSchema, streamText, tool } from 'ai';
@@ -18,11 +20,34 @@ const PROVIDER_KEY = 'sk-provider-sdk-9f8e7d6c';
 
 let sim: Simulator;
 let gw: GatewayProcess;
+/** An Anthropic upstream that records the headers it was sent and answers one canned Message. */
+let capture: Server;
+const captured: IncomingHttpHeaders[] = [];
 let openai: OpenAI;
 let anthropic: Anthropic;
 
 beforeAll(async () => {
   sim = await startSimulator({ apiKey: PROVIDER_KEY });
+  capture = createServer((req, res) => {
+    captured.push(req.headers);
+    req.resume().on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_capture_1' });
+      res.end(
+        JSON.stringify({
+          id: 'msg_capture',
+          type: 'message',
+          role: 'assistant',
+          model: 'claude-capture',
+          content: [{ type: 'text', text: 'captured' }],
+          stop_reason: 'end_turn',
+          stop_sequence: null,
+          usage: { input_tokens: 3, output_tokens: 1 },
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
+  const captureUrl = `http://127.0.0.1:${(capture.address() as AddressInfo).port}`;
   gw = await startGateway({
     name: 'gateway-sdk-endpoints',
     env: { SIM_KEY: PROVIDER_KEY },
@@ -53,6 +78,12 @@ base_url = "${sim.url}"
 api_key_env = "SIM_KEY"
 [ai_models.claude-3-haiku]
 provider = "claude"
+[providers.capture]
+type = "anthropic"
+base_url = "${captureUrl}"
+api_key_env = "SIM_KEY"
+[ai_models.claude-capture]
+provider = "capture"
 [breaker]
 max_retries = 0
 `,
@@ -65,6 +96,7 @@ max_retries = 0
 afterAll(async () => {
   await gw?.stop();
   await sim?.close();
+  capture?.close();
 });
 
 const weatherSchema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
@@ -288,6 +320,65 @@ describe('POST /v1/messages', () => {
       expect(second.content[0]?.type).toBe('text');
     });
   }
+
+  it("passes the client's anthropic-version and anthropic-beta on, with the provider's key, and its request-id back", async () => {
+    const reply = await anthropic.messages
+      .create(
+        { model: 'claude-capture', max_tokens: 8, messages },
+        { headers: { 'anthropic-beta': 'prompt-caching-2024-07-31' } },
+      )
+      .withResponse();
+    const sent = captured.at(-1)!;
+    // The 1.x SDK's version, not the gateway's default (2023-06-01, used for chat it translates).
+    expect(sent['anthropic-version']).toBe('2026-10-21');
+    expect(sent['anthropic-beta']).toBe('prompt-caching-2024-07-31');
+    expect(sent['x-api-key']).toBe(PROVIDER_KEY);
+    expect(sent.authorization).toBeUndefined();
+    expect(reply.response.headers.get('request-id')).toBe('req_capture_1');
+    expect(reply.request_id).toBe('req_capture_1');
+  });
+
+  it('answers a clear 400 per route for what its API cannot take', async () => {
+    const ask = (path: string, body: unknown) =>
+      fetch(`${gw.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then(async (response) => ({
+        status: response.status,
+        body: (await response.json()) as Record<string, unknown>,
+      }));
+    const both = await ask('/v1/responses', {
+      model: 'gpt-4o-mini',
+      input: 'x',
+      previous_response_id: 'resp_1',
+      conversation: 'conv_1',
+    });
+    expect(both).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+    expect(await ask('/v1/completions', { model: 'gpt-3.5-turbo-instruct' })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_prompt' } },
+    });
+    expect(await ask('/v1/embeddings', { model: 'claude-3-haiku', input: 'x' })).toMatchObject({
+      status: 400,
+      body: {
+        error: { code: 'unsupported_api', message: expect.stringMatching(/Anthropic provider 'claude'/) },
+      },
+    });
+    expect(
+      await ask('/v1/messages', {
+        model: 'claude-3-haiku',
+        max_tokens: 8,
+        messages: [{ role: 'tool', content: 'x' }],
+      }),
+    ).toEqual({
+      status: 400,
+      body: {
+        type: 'error',
+        error: { type: 'invalid_request_error', message: "messages[0].role must be 'user' or 'assistant'" },
+      },
+    });
+  });
 
   it('never answers a Messages call from a chat entry with the same fields', async () => {
     const body = { model: 'gpt-4o-mini', max_tokens: 32, messages: [{ role: 'user', content: 'same body' }] };

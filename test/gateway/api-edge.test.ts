@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../src/core/errors.ts';
 import { jsonResult, streamResult } from '../../src/core/result.ts';
 import { parseSse } from '../../src/core/sse.ts';
-import { ATTR_REQUEST_ID, apiEdge, requestIdOnSpan } from '../../src/gateway/api-edge.ts';
+import {
+  ATTR_REQUEST_ID,
+  apiEdge,
+  recordProviderRequestId,
+  requestIdHeaders,
+  requestIdOnSpan,
+} from '../../src/gateway/api-edge.ts';
 import { aiContext } from '../../src/hono/context.ts';
 import { aiErrorHandler } from '../../src/hono/error-handler.ts';
 import { aiHandler } from '../../src/hono/handler.ts';
@@ -18,7 +24,7 @@ function app(wire: WireFormat, call: Parameters<typeof aiHandler>[0]) {
   const app = new Hono();
   app.onError(aiErrorHandler());
   app.use('/api', apiEdge(wire), aiContext({ wire }), requestIdOnSpan());
-  app.post('/api', aiHandler(call));
+  app.post('/api', aiHandler(call, [], { headers: requestIdHeaders }));
   return app;
 }
 
@@ -110,9 +116,11 @@ describe('apiEdge: each route answers in its own API shape', () => {
 
   it("gives every answer an x-request-id: the provider's when it sent one, else the gateway's own, also on the span", async () => {
     telemetry.reset();
-    const upstream = app(openAiChat, async () =>
-      jsonResult({ choices: [] }, 200, { 'x-request-id': 'req_provider_1' }),
-    );
+    // As the gateway's proxy does with the provider's id.
+    const upstream = app(openAiChat, async (ctx) => {
+      recordProviderRequestId(ctx, 'req_provider_1');
+      return jsonResult({ choices: [] }, 200, { 'x-request-id': 'req_provider_1' });
+    });
     const answered = await post(upstream, { model: 'gpt', messages: [{ role: 'user', content: 'x' }] });
     expect(answered.headers.get('x-request-id')).toBe('req_provider_1');
     const own = app(anthropicMessages, async () => jsonResult({ type: 'message' }));
