@@ -62,7 +62,8 @@ class MessagesStreamReader implements StreamReader {
     return { ...input, outputTokens: delta.outputTokens };
   }
 
-  read(chunk: unknown): void {
+  /** Returns the output text the event adds (main's StreamReader contract), '' when none. */
+  read(chunk: unknown): string {
     const event = asRecord(chunk);
     switch (event?.type) {
       case 'message_start': {
@@ -70,22 +71,25 @@ class MessagesStreamReader implements StreamReader {
         this.responseModel = stringField(message, 'model');
         this.responseId = stringField(message, 'id');
         this.#start = anthropicUsage(message?.usage);
-        return;
+        return '';
       }
       case 'content_block_delta': {
         const delta = asRecord(event.delta);
-        if (delta?.type === 'text_delta' && typeof delta.text === 'string') this.outputText += delta.text;
-        return;
+        if (delta?.type !== 'text_delta' || typeof delta.text !== 'string') return '';
+        this.outputText += delta.text;
+        return delta.text;
       }
       case 'message_delta': {
         const reason = stringField(event.delta, 'stop_reason');
         if (reason) this.finishReasons.push(reason);
         this.#delta = anthropicUsage(event.usage) ?? this.#delta;
-        return;
+        return '';
       }
       case 'message_stop':
         this.sawEnd = true;
-        return;
+        return '';
+      default:
+        return '';
     }
   }
 }
@@ -128,6 +132,10 @@ export const anthropicMessages: WireFormat = {
   },
   outputText: (body) => textOf(asRecord(body)?.content),
   maxOutputTokens: (request) => count(request.max_tokens),
+  // Whole from message_start to message_stop.
+  streamComplete: (chunks) =>
+    stringField(chunks[0], 'type') === 'message_start' &&
+    stringField(chunks.at(-1), 'type') === 'message_stop',
   streamReader: () => new MessagesStreamReader(),
   errorBody: anthropicErrorBody,
   sse: { eventName: (chunk) => stringField(chunk, 'type'), errorEvent: anthropicErrorBody },

@@ -35,7 +35,8 @@ class CompletionStreamReader implements StreamReader {
   sawEnd = false;
   outputText = '';
 
-  read(chunk: unknown): void {
+  /** Returns the output text the chunk adds (main's StreamReader contract). */
+  read(chunk: unknown): string {
     if (!this.sawEnd) {
       this.sawEnd = true;
       this.responseModel = stringField(chunk, 'model');
@@ -43,7 +44,9 @@ class CompletionStreamReader implements StreamReader {
     }
     this.usage = usageIn(chunk) ?? this.usage;
     finishReasons(chunk, this.finishReasons);
-    this.outputText += choiceText(chunk);
+    const text = choiceText(chunk);
+    this.outputText += text;
+    return text;
   }
 }
 
@@ -63,6 +66,8 @@ export const openAiCompletions: WireFormat = {
   outputText: choiceText,
   // The API's own default is 16 tokens when `max_tokens` is absent.
   maxOutputTokens: (request) => count(request.max_tokens) ?? 16,
+  // Like chat: the SSE `[DONE]` sentinel, checked where SSE is parsed, is what ends a stream.
+  streamComplete: (chunks) => chunks.length > 0,
   streamReader: () => new CompletionStreamReader(),
   errorBody: openAiErrorBody,
 };

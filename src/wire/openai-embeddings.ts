@@ -10,8 +10,9 @@ class NoStreamReader implements StreamReader {
   readonly finishReasons: readonly string[] = [];
   sawEnd = false;
   readonly outputText = '';
-  read(): void {
+  read(): string {
     this.sawEnd = true;
+    return '';
   }
 }
 
@@ -36,6 +37,7 @@ export const openAiEmbeddings: WireFormat = {
   outputText: () => '',
   // Nothing to generate: no output tokens to reserve.
   maxOutputTokens: () => 0,
+  streamComplete: () => false,
   streamReader: () => new NoStreamReader(),
   errorBody: openAiErrorBody,
 };

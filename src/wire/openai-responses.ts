@@ -61,16 +61,18 @@ class ResponsesStreamReader implements StreamReader {
   sawEnd = false;
   outputText = '';
 
-  read(chunk: unknown): void {
+  /** Returns the output text the event adds (main's StreamReader contract), '' when none. */
+  read(chunk: unknown): string {
     const event = asRecord(chunk);
     const type = event?.type;
     if (type === 'response.output_text.delta') {
-      if (typeof event?.delta === 'string') this.outputText += event.delta;
-      return;
+      const delta = typeof event?.delta === 'string' ? event.delta : '';
+      this.outputText += delta;
+      return delta;
     }
     // `response.created`, `.in_progress` and the end events carry the whole response object.
     const response = asRecord(event?.response);
-    if (!response) return;
+    if (!response) return '';
     this.responseModel = stringField(response, 'model') ?? this.responseModel;
     this.responseId = stringField(response, 'id') ?? this.responseId;
     this.usage = usageIn(response) ?? this.usage;
@@ -78,6 +80,7 @@ class ResponsesStreamReader implements StreamReader {
       this.finishReasons = finishReasons(response);
       this.sawEnd = END_EVENTS.has(type);
     }
+    return '';
   }
 }
 
@@ -102,6 +105,8 @@ export const openAiResponses: WireFormat = {
   finishReasons,
   outputText,
   maxOutputTokens: (request) => count(request.max_output_tokens),
+  // Whole when it ends with its end event (a `response.failed` or a cut stream is not).
+  streamComplete: (chunks) => END_EVENTS.has(stringField(chunks.at(-1), 'type') ?? ''),
   streamReader: () => new ResponsesStreamReader(),
   errorBody: openAiErrorBody,
   sse: { eventName: (chunk) => stringField(chunk, 'type'), errorEvent },

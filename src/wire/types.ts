@@ -59,6 +59,11 @@ export interface WireFormat {
   outputText(body: unknown): string;
   /** The most output tokens the request allows, when it says. */
   maxOutputTokens(request: Readonly<Record<string, unknown>>): number | undefined;
+  /**
+   * Whether a stream's chunks, as recorded, make a whole answer (only those are cached). Optional
+   * here; main's version of this interface has it required, and every module here provides it.
+   */
+  streamComplete?(chunks: readonly unknown[]): boolean;
   /** A reader for one stream of this API's chunks. */
   streamReader(): StreamReader;
   /** An error in this API's own body shape (OpenAI `{error:{...}}`, Anthropic `{type:'error',...}`). */

@@ -250,3 +250,34 @@ describe('anthropic.messages', () => {
     );
   });
 });
+
+describe('streamComplete and the text each read adds', () => {
+  it('is whole only up to each API end event', () => {
+    const created = { type: 'response.created', response: { id: 'r' } };
+    expect(openAiResponses.streamComplete?.([created, { type: 'response.completed', response: {} }])).toBe(
+      true,
+    );
+    expect(openAiResponses.streamComplete?.([created, { type: 'response.failed', response: {} }])).toBe(
+      false,
+    );
+    expect(openAiResponses.streamComplete?.([created])).toBe(false);
+    const start = { type: 'message_start', message: {} };
+    expect(anthropicMessages.streamComplete?.([start, { type: 'message_stop' }])).toBe(true);
+    expect(anthropicMessages.streamComplete?.([start, { type: 'content_block_stop', index: 0 }])).toBe(false);
+    expect(openAiCompletions.streamComplete?.([{ choices: [] }])).toBe(true);
+    expect(openAiEmbeddings.streamComplete?.([])).toBe(false);
+  });
+
+  it('returns the output text a chunk adds', () => {
+    expect(openAiResponses.streamReader().read({ type: 'response.output_text.delta', delta: 'Hi' })).toBe(
+      'Hi',
+    );
+    expect(
+      anthropicMessages
+        .streamReader()
+        .read({ type: 'content_block_delta', delta: { type: 'text_delta', text: 'Yo' } }),
+    ).toBe('Yo');
+    expect(anthropicMessages.streamReader().read({ type: 'ping' })).toBe('');
+    expect(openAiCompletions.streamReader().read({ choices: [{ text: 'ab' }] })).toBe('ab');
+  });
+});
