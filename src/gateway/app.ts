@@ -79,10 +79,12 @@ export interface GatewayAppDeps extends AdminSources {
 }
 
 /**
- * The gateway's Hono app, composed only from the public middleware and a proxy handler:
- * bodyLimit (413) → aiContext (the request span and metrics; 401, 400 with the chat checks) →
- * aiHandler(proxy, [tier limits (429), cache, resilience: retries, breakers (503), timeouts (504),
- * fallbacks, per-model limits]).
+ * The gateway's Hono app, composed only from the public middleware and a proxy handler. Every API
+ * route (chat completions, Responses, embeddings, legacy completions, Anthropic Messages) runs
+ * apiEdge (the route's API shape, x-request-id) → bodyLimit (413) → aiContext with the route's wire
+ * format (the request span and metrics; 401, 400 with the route's checks) → aiHandler(proxy,
+ * [usage chunk only when asked, tier limits (429), cache, resilience: retries, breakers (503),
+ * timeouts (504), fallbacks, per-model limits]).
  */
 export function createGatewayApp(deps: GatewayAppDeps): Hono {
   const { config, policies, registry, logger } = deps;
