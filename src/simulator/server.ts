@@ -107,9 +107,6 @@ export const SIMULATED_MODELS: readonly string[] = [
   'claude-3-5-sonnet',
   'claude-3-sonnet',
   'claude-3-haiku',
-  'text-embedding-3-small',
-  'text-embedding-3-large',
-  'gpt-3.5-turbo-instruct',
 ];
 
 function emptyStats(): SimulatorStats {
