@@ -3,6 +3,7 @@ import { OpenAIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { Stream } from 'openai/streaming';
 import { UpstreamError } from '../core/errors.ts';
+import type { WireFormat } from '../wire/types.ts';
 import { toPolicyError } from './openai-errors.ts';
 import { toCallerError } from './translate.ts';
 
@@ -36,6 +37,29 @@ export async function* guardChunks(
   if (!finished) throw new UpstreamError('The stream ended before any choice finished', 0);
 }
 
+/**
+ * `guardChunks` for APIs whose streams have their own end event (Responses `response.completed`):
+ * a stream that closes before it is an `UpstreamError`, never a complete answer.
+ */
+export async function* guardEvents<T>(
+  stream: AsyncIterable<T>,
+  wire: WireFormat,
+  signal: AbortSignal,
+  timeoutMs: number,
+): AsyncGenerator<T> {
+  const reader = wire.streamReader();
+  try {
+    for await (const event of stream) {
+      reader.read(event);
+      yield event;
+    }
+  } catch (error) {
+    throw toPolicyError(error, timeoutMs);
+  }
+  signal.throwIfAborted();
+  if (!reader.sawEnd) throw new UpstreamError('The stream ended before its end event', 0);
+}
+
 function isAbortOf(error: unknown, signal: AbortSignal): boolean {
   if (!signal.aborted) return false;
   return error === signal.reason || (error instanceof Error && error.name === 'AbortError');
@@ -47,14 +71,14 @@ function isAbortOf(error: unknown, signal: AbortSignal): boolean {
  * iterated once, ends quietly when `signal` (the caller's signal or `controller`) aborts, and throws
  * the SDK's own error types.
  */
-export function toSdkStream(
-  chunks: AsyncIterable<ChatCompletionChunk>,
+export function toSdkStream<T = ChatCompletionChunk>(
+  chunks: AsyncIterable<T>,
   controller: AbortController,
   signal: AbortSignal,
   client: OpenAI,
-): Stream<ChatCompletionChunk> {
+): Stream<T> {
   let consumed = false;
-  async function* iterator(): AsyncGenerator<ChatCompletionChunk> {
+  async function* iterator(): AsyncGenerator<T> {
     if (consumed) {
       throw new OpenAIError('Cannot iterate over a consumed stream, use `.tee()` to split the stream.');
     }
@@ -66,5 +90,5 @@ export function toSdkStream(
       throw toCallerError(error);
     }
   }
-  return new Stream<ChatCompletionChunk>(iterator, controller, client);
+  return new Stream<T>(iterator, controller, client);
 }

@@ -45,6 +45,8 @@ export interface Decisions {
   fallbackModel?: string;
   /** Actual token usage reported by the upstream. */
   usage?: TokenUsage;
+  /** The id the answer carries as `x-request-id`: the provider's, else the gateway's own. */
+  requestId?: string;
 }
 
 /**

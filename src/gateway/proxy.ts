@@ -2,6 +2,7 @@ import type { Next } from '../core/compose.ts';
 import { UpstreamError } from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
 import { traceUpstreamCall } from '../telemetry/upstream.ts';
+import { recordProviderRequestId } from './api-edge.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
 
 /**
@@ -18,7 +19,13 @@ export function proxyCall(registry: ProviderRegistry): Next<AiResult> {
     return traceUpstreamCall(
       ctx,
       { serverAddress: provider.serverAddress, serverPort: provider.serverPort },
-      (attempt) => provider.call(attempt),
+      async (attempt) => {
+        const result = await provider.call(attempt);
+        // The provider's id is the one the client gets (see apiEdge): the request span says so too.
+        const id = result.headers?.['x-request-id'];
+        if (id) recordProviderRequestId(ctx, id);
+        return result;
+      },
     );
   };
 }

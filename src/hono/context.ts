@@ -55,7 +55,10 @@ export interface AiContextOptions {
   genAiProvider?: (provider: string) => string;
   /** GenAI operation of the route. @default the wire format's, else 'chat' */
   operation?: Operation;
-  /** The route's API (its wire format, from `alchemist-perf`'s `wireFormat()`). @default OpenAI chat completions */
+  /**
+   * The API the route speaks (`wireFormat('openai.embeddings')`...): where usage, finish reasons and
+   * the cache-relevant fields are. @default the operation's usual API (chat completions for `chat`)
+   */
   wire?: WireFormat;
   /**
    * Checks of the parsed body beyond a JSON object with a `model` (e.g. the gateway's nesting and

@@ -1,5 +1,25 @@
 import type { SimEvent } from './openai.ts';
 import type { SimulatedReply } from './reply.ts';
+import { type SimulatedToolCall, simulatedToolCall } from './tools.ts';
+
+/** The tool the model calls: when tools are offered and the last user turn holds no `tool_result` yet. */
+export function anthropicToolCall(
+  body: Record<string, unknown>,
+  reply: SimulatedReply,
+): SimulatedToolCall | undefined {
+  const last = (body.messages as unknown[]).at(-1) as Record<string, unknown> | null;
+  const answered =
+    Array.isArray(last?.content) &&
+    last.content.some((block) => (block as Record<string, unknown> | null)?.type === 'tool_result');
+  return simulatedToolCall(body.tools, answered, reply, (tool) => ({
+    name: tool.name,
+    schema: tool.input_schema,
+  }));
+}
+
+function stopReason(reply: SimulatedReply, call: SimulatedToolCall | undefined): string {
+  return call ? 'tool_use' : reply.truncated ? 'max_tokens' : 'end_turn';
+}
 
 /** Why an Anthropic Messages request is invalid, or undefined. */
 export function validateAnthropic(body: Record<string, unknown>): string | undefined {
@@ -20,12 +40,19 @@ function message(reply: SimulatedReply, model: string) {
 }
 
 /** A Messages API reply. https://docs.anthropic.com/en/api/messages */
-export function anthropicMessage(reply: SimulatedReply, model: string) {
+export function anthropicMessage(reply: SimulatedReply, model: string, call?: SimulatedToolCall) {
   return {
     ...message(reply, model),
-    content: [{ type: 'text', text: reply.words.join('') }],
-    stop_reason: reply.truncated ? 'max_tokens' : 'end_turn',
-    usage: { input_tokens: reply.inputTokens, output_tokens: reply.outputTokens },
+    content: call
+      ? [{ type: 'tool_use', id: `toolu_sim${call.id}`, name: call.name, input: call.arguments }]
+      : [{ type: 'text', text: reply.words.join('') }],
+    stop_reason: stopReason(reply, call),
+    usage: {
+      input_tokens: reply.inputTokens,
+      output_tokens: reply.outputTokens,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+    },
   };
 }
 
@@ -34,7 +61,12 @@ export function anthropicMessage(reply: SimulatedReply, model: string) {
  * content_block_delta..., content_block_stop, message_delta (stop reason + output usage), message_stop.
  * https://docs.anthropic.com/en/docs/build-with-claude/streaming
  */
-export function anthropicStream(reply: SimulatedReply, model: string, wordsPerChunk: number): SimEvent[] {
+export function anthropicStream(
+  reply: SimulatedReply,
+  model: string,
+  wordsPerChunk: number,
+  call?: SimulatedToolCall,
+): SimEvent[] {
   const events: SimEvent[] = [
     {
       event: 'message_start',
@@ -50,11 +82,27 @@ export function anthropicStream(reply: SimulatedReply, model: string, wordsPerCh
     },
     {
       event: 'content_block_start',
-      data: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+      data: {
+        type: 'content_block_start',
+        index: 0,
+        content_block: call
+          ? { type: 'tool_use', id: `toolu_sim${call.id}`, name: call.name, input: {} }
+          : { type: 'text', text: '' },
+      },
     },
     { event: 'ping', data: { type: 'ping' } },
   ];
-  for (let i = 0; i < reply.words.length; i += wordsPerChunk) {
+  if (call) {
+    events.push({
+      event: 'content_block_delta',
+      data: {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'input_json_delta', partial_json: JSON.stringify(call.arguments) },
+      },
+    });
+  }
+  for (let i = 0; !call && i < reply.words.length; i += wordsPerChunk) {
     events.push({
       event: 'content_block_delta',
       data: {
@@ -70,7 +118,7 @@ export function anthropicStream(reply: SimulatedReply, model: string, wordsPerCh
       event: 'message_delta',
       data: {
         type: 'message_delta',
-        delta: { stop_reason: reply.truncated ? 'max_tokens' : 'end_turn', stop_sequence: null },
+        delta: { stop_reason: stopReason(reply, call), stop_sequence: null },
         usage: { output_tokens: reply.outputTokens },
       },
     },

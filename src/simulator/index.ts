@@ -3,6 +3,7 @@ export type { SimulatedReply } from './reply.ts';
 export { countInputTokens, simulateReply, textOf } from './reply.ts';
 export { SIMULATED_MODELS, startSimulator } from './server.ts';
 export type {
+  SimulatedApi,
   SimulatedFailure,
   Simulator,
   SimulatorMode,

@@ -1,4 +1,5 @@
 import type { SimulatedReply } from './reply.ts';
+import { type SimulatedToolCall, simulatedToolCall } from './tools.ts';
 
 /** One SSE event to write: an optional `event:` name and its JSON data (or a raw string). */
 export interface SimEvent {
@@ -20,6 +21,31 @@ export function maxTokensOpenAi(body: Record<string, unknown>): number | undefin
   return typeof value === 'number' ? value : undefined;
 }
 
+/** The chat tool call the model makes: when tools are offered and the last message is not a tool's result. */
+export function chatToolCall(
+  body: Record<string, unknown>,
+  reply: SimulatedReply,
+): SimulatedToolCall | undefined {
+  const messages = body.messages as unknown[];
+  const last = messages.at(-1) as Record<string, unknown> | null;
+  return simulatedToolCall(body.tools, last?.role === 'tool', reply, (tool) => {
+    const fn = tool.function as Record<string, unknown> | undefined;
+    return { name: fn?.name, schema: fn?.parameters };
+  });
+}
+
+function toolCall(call: SimulatedToolCall) {
+  return {
+    id: `call_sim${call.id}`,
+    type: 'function',
+    function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+  };
+}
+
+function finishReason(reply: SimulatedReply, call: SimulatedToolCall | undefined): string {
+  return call ? 'tool_calls' : reply.truncated ? 'length' : 'stop';
+}
+
 function usage(reply: SimulatedReply) {
   return {
     prompt_tokens: reply.inputTokens,
@@ -29,7 +55,15 @@ function usage(reply: SimulatedReply) {
 }
 
 /** A `chat.completion` object, as the OpenAI API returns it. */
-export function openAiCompletion(reply: SimulatedReply, model: string, created: number) {
+export function openAiCompletion(
+  reply: SimulatedReply,
+  model: string,
+  created: number,
+  call?: SimulatedToolCall,
+) {
+  const message = call
+    ? { role: 'assistant', content: null, tool_calls: [toolCall(call)], refusal: null }
+    : { role: 'assistant', content: reply.words.join(''), refusal: null };
   return {
     id: `chatcmpl-sim${reply.id}`,
     object: 'chat.completion',
@@ -39,9 +73,9 @@ export function openAiCompletion(reply: SimulatedReply, model: string, created: 
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: reply.words.join(''), refusal: null },
+        message,
         logprobs: null,
-        finish_reason: reply.truncated ? 'length' : 'stop',
+        finish_reason: finishReason(reply, call),
       },
     ],
     usage: usage(reply),
@@ -59,6 +93,7 @@ export function openAiStream(
   created: number,
   wordsPerChunk: number,
   includeUsage: boolean,
+  call?: SimulatedToolCall,
 ): SimEvent[] {
   const base = { id: `chatcmpl-sim${reply.id}`, object: 'chat.completion.chunk', created, model };
   const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
@@ -68,11 +103,19 @@ export function openAiStream(
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
     },
   });
-  const events: SimEvent[] = [chunk({ role: 'assistant', content: '', refusal: null }, null)];
-  for (let i = 0; i < reply.words.length; i += wordsPerChunk) {
-    events.push(chunk({ content: reply.words.slice(i, i + wordsPerChunk).join('') }, null));
+  const events: SimEvent[] = [chunk({ role: 'assistant', content: call ? null : '', refusal: null }, null)];
+  if (call) {
+    const { id, type, function: fn } = toolCall(call);
+    events.push(
+      chunk({ tool_calls: [{ index: 0, id, type, function: { name: fn.name, arguments: '' } }] }, null),
+    );
+    events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: fn.arguments } }] }, null));
+  } else {
+    for (let i = 0; i < reply.words.length; i += wordsPerChunk) {
+      events.push(chunk({ content: reply.words.slice(i, i + wordsPerChunk).join('') }, null));
+    }
   }
-  events.push(chunk({}, reply.truncated ? 'length' : 'stop'));
+  events.push(chunk({}, finishReason(reply, call)));
   if (includeUsage) events.push({ data: { ...base, choices: [], usage: usage(reply) } });
   return events;
 }

@@ -3,12 +3,29 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sleep } from '../core/clock.ts';
 import { parseJsonObject } from '../core/json.ts';
-import { anthropicError, anthropicMessage, anthropicStream, validateAnthropic } from './anthropic.ts';
+import {
+  anthropicError,
+  anthropicMessage,
+  anthropicStream,
+  anthropicToolCall,
+  validateAnthropic,
+} from './anthropic.ts';
+import { completionsAnswer, completionsStream, promptMessages, validateCompletions } from './completions.ts';
+import { embeddingsAnswer, validateEmbeddings } from './embeddings.ts';
 import { FailureSchedule, mergeMode, parseFailure } from './mode.ts';
 import type { SimEvent } from './openai.ts';
-import { maxTokensOpenAi, openAiCompletion, openAiError, openAiStream, validateOpenAi } from './openai.ts';
+import {
+  chatToolCall,
+  maxTokensOpenAi,
+  openAiCompletion,
+  openAiError,
+  openAiStream,
+  validateOpenAi,
+} from './openai.ts';
 import { simulateReply } from './reply.ts';
+import { responsesAnswer, responsesStream, simulateResponses, validateResponses } from './responses.ts';
 import type {
+  SimulatedApi,
   SimulatedFailure,
   Simulator,
   SimulatorMode,
@@ -16,7 +33,70 @@ import type {
   SimulatorStats,
 } from './types.ts';
 
-type Api = 'openai' | 'anthropic';
+type Api = SimulatedApi;
+
+/** The API each simulated route speaks (with and without the `/v1` prefix for OpenAI's). */
+const ROUTES: ReadonlyMap<string, Api> = new Map([
+  ['/v1/chat/completions', 'openai'],
+  ['/chat/completions', 'openai'],
+  ['/v1/messages', 'anthropic'],
+  ['/v1/responses', 'responses'],
+  ['/responses', 'responses'],
+  ['/v1/embeddings', 'embeddings'],
+  ['/embeddings', 'embeddings'],
+  ['/v1/completions', 'completions'],
+  ['/completions', 'completions'],
+]);
+
+const VALIDATE: Record<Api, (body: Record<string, unknown>) => string | undefined> = {
+  openai: validateOpenAi,
+  anthropic: validateAnthropic,
+  responses: validateResponses,
+  embeddings: validateEmbeddings,
+  completions: validateCompletions,
+};
+
+/** What one request answers: its JSON body and its stream events (streams are not offered for embeddings). */
+function simulatedAnswer(api: Api, body: Record<string, unknown>, created: number, wordsPerChunk: number) {
+  const model = body.model as string;
+  const includeUsage = (body.stream_options as Record<string, unknown> | undefined)?.include_usage;
+  switch (api) {
+    case 'embeddings':
+      return { json: () => embeddingsAnswer(body), events: () => [] as SimEvent[] };
+    case 'responses': {
+      const simulated = simulateResponses(body);
+      return {
+        json: () => responsesAnswer(body, simulated, created),
+        events: () => responsesStream(body, simulated, created, wordsPerChunk),
+      };
+    }
+    case 'completions': {
+      const max = typeof body.max_tokens === 'number' ? body.max_tokens : undefined;
+      const reply = simulateReply(model, promptMessages(body.prompt), max);
+      return {
+        json: () => completionsAnswer(reply, model, created),
+        events: () => completionsStream(reply, model, created, wordsPerChunk, includeUsage === true),
+      };
+    }
+    case 'anthropic': {
+      const reply = simulateReply(model, body.messages as unknown[], body.max_tokens as number, body.system);
+      const call = anthropicToolCall(body, reply);
+      return {
+        json: () => anthropicMessage(reply, model, call),
+        events: () => anthropicStream(reply, model, wordsPerChunk, call),
+      };
+    }
+    case 'openai': {
+      const reply = simulateReply(model, body.messages as unknown[], maxTokensOpenAi(body));
+      const call = chatToolCall(body, reply);
+      return {
+        json: () => openAiCompletion(reply, model, created, call),
+        // Usage unless the request turned it off: the simulator's long-standing default.
+        events: () => openAiStream(reply, model, created, wordsPerChunk, includeUsage !== false, call),
+      };
+    }
+  }
+}
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** The models `GET /v1/models` lists (every other model name is answered too). */
@@ -32,7 +112,7 @@ export const SIMULATED_MODELS: readonly string[] = [
 function emptyStats(): SimulatorStats {
   return {
     requests: 0,
-    byApi: { openai: 0, anthropic: 0 },
+    byApi: { openai: 0, anthropic: 0, responses: 0, embeddings: 0, completions: 0 },
     byModel: {},
     streams: 0,
     failures: 0,
@@ -95,8 +175,10 @@ function writeEvent(res: ServerResponse, event: SimEvent): void {
 }
 
 /**
- * Start a simulated LLM provider: OpenAI `POST /v1/chat/completions` and Anthropic `POST /v1/messages`,
- * JSON and streaming, with deterministic replies (derived from the prompt), realistic usage, latency,
+ * Start a simulated LLM provider: OpenAI `POST /v1/chat/completions`, `/v1/responses`,
+ * `/v1/embeddings` (float or base64, `dimensions`), `/v1/completions`, and Anthropic
+ * `POST /v1/messages`, JSON and streaming (each API's own event sequence), tool calls when tools are
+ * offered, with deterministic replies (derived from the prompt), realistic usage, latency,
  * and failures injected per request (`x-sim-fail`, `x-sim-latency-ms`, `x-sim-chunk-delay-ms`,
  * `x-sim-first-chunk-delay-ms`, `x-sim-retry-after` headers) or for every request at run time
  * (`setMode()` or `POST /_sim/mode`). `GET /_sim/stats` counts the calls that reached it.
@@ -154,7 +236,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   async function completion(api: Api, req: IncomingMessage, res: ServerResponse, signal: AbortSignal) {
     const id = ++sequence;
     const providerHeaders: Record<string, string> =
-      api === 'openai'
+      api !== 'anthropic'
         ? // OpenAI reports the account's remaining capacity on every answer.
           {
             'x-request-id': `req_sim${id}`,
@@ -166,7 +248,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       sendJson(
         res,
         status,
-        api === 'openai' ? openAiError(status, message) : anthropicError(status, message),
+        api === 'anthropic' ? anthropicError(status, message) : openAiError(status, message),
         {
           ...providerHeaders,
           ...headers,
@@ -186,13 +268,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       stats.invalid++;
       return error(400, 'We could not parse the JSON body of your request.');
     }
-    const invalid = api === 'openai' ? validateOpenAi(body) : validateAnthropic(body);
+    const invalid = VALIDATE[api](body);
     if (invalid) {
       stats.invalid++;
       return error(400, invalid);
     }
     const model = body.model as string;
-    const stream = body.stream === true;
+    const stream = body.stream === true && api !== 'embeddings';
     stats.byModel[model] = (stats.byModel[model] ?? 0) + 1;
     if (stream) stats.streams++;
 
@@ -232,17 +314,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return error(status, message, headers);
     }
 
-    const reply = simulateReply(
-      model,
-      body.messages as unknown[],
-      api === 'openai' ? maxTokensOpenAi(body) : (body.max_tokens as number),
-      api === 'anthropic' ? body.system : undefined,
-    );
     const created = Math.floor(Date.now() / 1000);
+    const answered = simulatedAnswer(api, body, created, wordsPerChunk);
 
     if (!stream) {
-      const answer =
-        api === 'openai' ? openAiCompletion(reply, model, created) : anthropicMessage(reply, model);
+      const answer = answered.json();
       if (failure === 'slow-first-chunk') await sleep(firstChunkDelay, signal);
       if (failure === 'malformed') {
         res.writeHead(200, { 'content-type': 'application/json', ...providerHeaders });
@@ -261,16 +337,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return sendJson(res, 200, answer, providerHeaders);
     }
 
-    const events =
-      api === 'openai'
-        ? openAiStream(
-            reply,
-            model,
-            created,
-            wordsPerChunk,
-            (body.stream_options as Record<string, unknown> | undefined)?.include_usage !== false,
-          )
-        : anthropicStream(reply, model, wordsPerChunk);
+    const events = answered.events();
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
@@ -290,7 +357,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       res.destroy();
       return;
     }
-    if (api === 'openai') res.write('data: [DONE]\n\n');
+    // Chat and legacy completions end with [DONE]; Responses and Messages end with their last event.
+    if (api === 'openai' || api === 'completions') res.write('data: [DONE]\n\n');
     res.end();
   }
 
@@ -321,9 +389,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const controller = new AbortController();
-    const isCompletion =
-      req.method === 'POST' &&
-      (path === '/v1/chat/completions' || path === '/chat/completions' || path === '/v1/messages');
+    const api = req.method === 'POST' ? ROUTES.get(path) : undefined;
+    const isCompletion = api !== undefined;
     if (isCompletion) {
       stats.inFlight++;
       stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
@@ -337,8 +404,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (!res.writableFinished) controller.abort(new Error('client closed the connection'));
     });
     const handle = async () => {
-      if (isCompletion)
-        return completion(path === '/v1/messages' ? 'anthropic' : 'openai', req, res, controller.signal);
+      if (api) return completion(api, req, res, controller.signal);
       if (path.startsWith('/_sim/')) return admin(req, res, path);
       if (path === '/healthz' && req.method === 'GET')
         return sendJson(res, 200, { status: 'ok', simulator: true });

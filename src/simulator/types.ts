@@ -58,8 +58,11 @@ export interface SimulatorOptions {
 export interface SimulatorStats {
   /** Completion requests received (both APIs, failed ones included). */
   requests: number;
-  /** Requests per API: `openai` (`/v1/chat/completions`) and `anthropic` (`/v1/messages`). */
-  byApi: Record<'openai' | 'anthropic', number>;
+  /**
+   * Requests per API: `openai` (`/v1/chat/completions`), `anthropic` (`/v1/messages`), `responses`,
+   * `embeddings`, `completions` (legacy).
+   */
+  byApi: Record<SimulatedApi, number>;
   /** Requests per requested model. */
   byModel: Record<string, number>;
   /** Streaming requests. */
@@ -92,3 +95,6 @@ export interface Simulator {
   /** Stop listening, end hanging requests and close every connection. */
   close(): Promise<void>;
 }
+
+/** The APIs the simulator speaks. */
+export type SimulatedApi = 'openai' | 'anthropic' | 'responses' | 'embeddings' | 'completions';

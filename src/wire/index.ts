@@ -1,6 +1,13 @@
 import type { Operation } from '../core/context.ts';
+import { anthropicMessages } from './anthropic-messages.ts';
 import { openAiChat } from './openai-chat.ts';
+import { openAiCompletions } from './openai-completions.ts';
+import { openAiEmbeddings } from './openai-embeddings.ts';
+import { openAiResponses } from './openai-responses.ts';
 import type { WireApi, WireFormat } from './types.ts';
+
+export type { CachedTokenUsage } from './anthropic-messages.ts';
+export { anthropicErrorBody, anthropicMessages, anthropicUsage } from './anthropic-messages.ts';
 
 export type { HeaderLookup, StatusFault } from './http.ts';
 export {
@@ -14,10 +21,21 @@ export {
   statusFault,
 } from './http.ts';
 export { OPENAI_IGNORED_FIELDS, openAiChat, usageIn } from './openai-chat.ts';
-export type { StreamReader, WireApi, WireFormat } from './types.ts';
+export { openAiCompletions } from './openai-completions.ts';
+export { openAiEmbeddings } from './openai-embeddings.ts';
+export { openAiResponses } from './openai-responses.ts';
+export type { SseFraming, StreamReader, WireApi, WireFormat } from './types.ts';
 
-/** Every API module, by name. A new API is a new module and one line here. */
-const byApi = new Map<WireApi, WireFormat>([openAiChat].map((format) => [format.api, format]));
+/**
+ * Every API module, by name. A new API is a new module and one line here. Chat completions come
+ * first: they are the default format of the `chat` operation (see `defaultWireFormat`).
+ */
+const byApi = new Map<WireApi, WireFormat>(
+  [openAiChat, openAiResponses, openAiEmbeddings, openAiCompletions, anthropicMessages].map((format) => [
+    format.api,
+    format,
+  ]),
+);
 
 export function wireFormat(api: WireApi): WireFormat {
   const format = byApi.get(api);

@@ -18,6 +18,7 @@ import {
 } from '../telemetry/semconv.ts';
 import { getTracer } from '../telemetry/spans.ts';
 import { traceUpstreamCall } from '../telemetry/upstream.ts';
+import type { WireFormat } from '../wire/types.ts';
 
 /** A request a wrapped function takes: at least a model (OpenAI chat shape is assumed for keys). */
 export interface AiRequest {
@@ -59,6 +60,8 @@ export interface WrapOptions<Req extends AiRequest = AiRequest> {
   /** Rate-limit tier. @default 'default' */
   tier?: string | ((request: Req) => string);
   operation?: Operation;
+  /** The wrapped API's wire format (usage, finish reasons, cache fields). @default the operation's usual one */
+  wire?: WireFormat;
   /** Route label on metrics. @default the wrapped function's name, or 'wrapped' */
   route?: string;
   /** server.address on upstream spans. */
@@ -162,6 +165,7 @@ export function wrapCall<Req extends AiRequest, Res, Opts extends CallOptions = 
       provider,
       model: request.model,
       operation,
+      ...(options.wire ? { wire: options.wire } : {}),
       tenant,
       tier,
       request: request as unknown as Record<string, unknown>,

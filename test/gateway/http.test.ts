@@ -146,7 +146,9 @@ describe('gateway over HTTP: OpenAI-compatible provider', () => {
   });
 
   it('streams SSE ending with [DONE] and a usage chunk, and replays it from cache', async () => {
-    const first = await post(chat('stream please', { stream: true }));
+    // The usage chunk comes to clients that ask for it (stream_options.include_usage), as OpenAI's does.
+    const asked = { stream: true, stream_options: { include_usage: true } };
+    const first = await post(chat('stream please', asked));
     expect(first.status).toBe(200);
     expect(first.headers.get('content-type')).toContain('text/event-stream');
     const events = await sseData(first);
@@ -155,7 +157,7 @@ describe('gateway over HTTP: OpenAI-compatible provider', () => {
     expect(chunks.every((c) => c.object === 'chat.completion.chunk')).toBe(true);
     expect(chunks.at(-1).usage).toMatchObject({ completion_tokens: expect.any(Number) });
 
-    const replay = await post(chat('stream please', { stream: true }));
+    const replay = await post(chat('stream please', asked));
     expect(replay.headers.get('cache-status')).toMatch(/hit/);
     expect(await sseData(replay)).toEqual(events);
   });
@@ -187,6 +189,7 @@ describe('gateway over HTTP: Anthropic provider mapping', () => {
     const response = await post({
       model: 'claude-3-haiku',
       stream: true,
+      stream_options: { include_usage: true },
       messages: [{ role: 'user', content: 'stream claude' }],
     });
     expect(response.status).toBe(200);

@@ -47,7 +47,15 @@ describe('the packed package, installed in a new project', () => {
     );
     const install = [
       join(dir, info!.filename),
-      ...['hono', '@hono/node-server', '@opentelemetry/api', 'openai', 'ai', '@types/node'].map(locked),
+      ...[
+        'hono',
+        '@hono/node-server',
+        '@opentelemetry/api',
+        'openai',
+        'ai',
+        '@anthropic-ai/sdk',
+        '@types/node',
+      ].map(locked),
     ];
     await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...install], {
       cwd: project,

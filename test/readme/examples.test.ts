@@ -176,3 +176,23 @@ describe('examples', () => {
     expect(await aiSdkMain(model)).toEqual({ text: 'Rayleigh scattering.', streamed: 'Once upon a time.' });
   });
 });
+
+describe('gateway-clients, against a gateway process', () => {
+  it('every SDK of the example gets its answer through the gateway', async () => {
+    const { startGateway } = await import('../helpers/gateway.ts');
+    // No config: the embedded simulator answers every route.
+    const gateway = await startGateway({ name: 'readme-gateway-clients' });
+    try {
+      const { main } = await import('../../examples/gateway-clients.ts');
+      const result = await main(gateway.url);
+      expect(result.chat.object).toBe('chat.completion');
+      expect(result.response.output_text.length).toBeGreaterThan(0);
+      expect(result.vectors.data).toHaveLength(2);
+      expect(result.message.type).toBe('message');
+      expect(result.text.length).toBeGreaterThan(0);
+      expect(result.embedding).toEqual(result.vectors.data[0]!.embedding);
+    } finally {
+      await gateway.stop();
+    }
+  });
+});

@@ -75,6 +75,7 @@ describe('README ts blocks', () => {
       'hono-app.ts',
       'wrappers.ts',
       'compose.ts',
+      'gateway-clients.ts',
       'embedding.ts',
       'simulator.ts',
       'openai-adapter.ts',

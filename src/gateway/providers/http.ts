@@ -43,6 +43,16 @@ export function capacityHeaders(headers: Dispatcher.ResponseData['headers']): Re
   return kept;
 }
 
+/**
+ * The provider's request id (OpenAI `x-request-id`, Anthropic `request-id`) as `x-request-id`, which
+ * the gateway hands to the client: the id the provider's support can look up.
+ */
+export function upstreamHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
+  const id = headers['x-request-id'] ?? headers['request-id'];
+  const value = Array.isArray(id) ? id[0] : id;
+  return value ? { 'x-request-id': value } : {};
+}
+
 /** Where a provider's requests go: one keep-alive pool per origin, and the span's server.* values. */
 export interface Endpoint {
   readonly pool: Pool;

@@ -2,7 +2,10 @@ import type { CallContext } from '../../core/context.ts';
 import type { AiResult } from '../../core/result.ts';
 import type { ProviderType } from '../config/types.ts';
 
-/** One upstream provider: sends one attempt of a call and answers in the OpenAI shape. */
+/**
+ * One upstream provider: sends one attempt of a call and answers in the shape of the call's API
+ * (`ctx.wire`), translating when the provider speaks another (Messages ⇄ chat).
+ */
 export interface Provider {
   /** Config name; also the `gen_ai.provider.name` of calls it serves. */
   readonly name: string;
