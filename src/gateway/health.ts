@@ -26,13 +26,14 @@ export function readiness(sources: HealthSources) {
   const { policies } = sources;
   const tokenizer = !policies.limitsTokens ? 'not_needed' : tokenizerLoaded() ? 'loaded' : 'loading';
   const limiter = policies.tierLimit.state();
+  const modelLimiter = policies.modelLimit.limiterState();
   const breakers = policies.resilience.state().breakers;
   const open = breakers.filter((b) => b.state === 'open').map((b) => b.name);
   const halfOpen = breakers.filter((b) => b.state === 'half_open').map((b) => b.name);
   const redis = policies.redis ? (policies.redis.available ? 'up' : 'down') : 'disabled';
   // Why it is down (`oom`, `auth`, `timeout`, ...): a closed set of kinds, never an error's text.
   const storeReason = redis === 'down' ? policies.redis?.failure : undefined;
-  const degraded = redis === 'down' || limiter.degraded || open.length > 0;
+  const degraded = redis === 'down' || limiter.degraded || modelLimiter.degraded || open.length > 0;
   const ready = phase === 'ready' && tokenizer !== 'loading';
   const status = ready ? (degraded ? 'degraded' : 'ready') : phase === 'ready' ? 'starting' : phase;
   const reason = tokenizer === 'loading' ? 'loading the tokenizer (token limits are on)' : phase;
@@ -44,6 +45,7 @@ export function readiness(sources: HealthSources) {
       store: storeReason ? { redis, reason: storeReason } : { redis },
       cache: { enabled: sources.cacheEnabled, layers: policies.redis ? ['memory', 'redis'] : ['memory'] },
       limiter: { mode: limiter.mode, degraded: limiter.degraded },
+      model_limiter: { mode: modelLimiter.mode, degraded: modelLimiter.degraded },
       tokenizer,
       breakers: { total: breakers.length, open, half_open: halfOpen },
       provider: sources.simulatorUrl

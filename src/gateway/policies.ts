@@ -90,6 +90,7 @@ export function createGatewayPolicies(
     models,
     multiplier: config.rateLimit.multiplier,
     instances: config.rateLimit.instances,
+    ...(redis ? { redis } : {}),
   });
 
   const resilience = createResilience({
