@@ -130,7 +130,7 @@ export class SharedModelGate {
   #last: AdmitReply | undefined;
   readonly #remembered = new Map<string, Remembered>();
   /** Releases Redis did not get (it was down): sent when it is back, so leases do not wait for their TTL. */
-  readonly #unsettled = new Map<string, number | undefined>();
+  readonly #unsettled = new Map<string, { actual: number | undefined; withdraw: boolean }>();
 
   constructor(options: SharedModelGateOptions) {
     this.#redis = options.redis;
@@ -294,16 +294,16 @@ export class SharedModelGate {
     if (!windows) return;
     const remember = () => {
       if (this.#unsettled.size >= MAX_REMEMBERED) return; // the lease then expires with its TTL
-      this.#unsettled.set(id, withdraw ? 0 : actual);
+      this.#unsettled.set(id, { actual, withdraw });
     };
-    if (!this.#redis?.available) return remember();
-    windows.settle(id, actual, withdraw).catch(remember);
+    if (this.#redis?.available) windows.settle(id, actual, withdraw).catch(remember);
+    else remember();
   }
 
   #flushUnsettled(): void {
     const pending = [...this.#unsettled];
     this.#unsettled.clear();
-    for (const [id, actual] of pending) this.#settle(id, actual);
+    for (const [id, { actual, withdraw }] of pending) this.#settle(id, actual, withdraw);
   }
 
   /** Remembered calls for Redis to count, oldest first; those out of the window and released are dropped. */
