@@ -110,7 +110,8 @@ export interface SharedModelGateOptions {
  * local gate, so while Redis is unavailable it decides alone on its share (limit / instances) knowing
  * its own recent traffic; the calls it admits then are remembered and added to Redis's windows with
  * the next admission once Redis answers again (each call id counts once, so a late reply to a
- * timed-out attempt does not count the call twice). Without Redis it is the local gate alone.
+ * timed-out attempt does not count the call twice). Without Redis, or without limits (only provider
+ * pauses, which every instance hears itself), it is the local gate alone.
  */
 export class SharedModelGate {
   readonly limits: GateLimits;
@@ -133,23 +134,27 @@ export class SharedModelGate {
   readonly #unsettled = new Map<string, { actual: number | undefined; withdraw: boolean }>();
 
   constructor(options: SharedModelGateOptions) {
-    this.#redis = options.redis;
-    this.limits = options.redis ? options.limits : options.share;
+    const { requestsPerMinute, tokensPerMinute, maxConcurrent } = options.limits;
+    // A model without limits only holds provider pauses, which each instance hears from the provider
+    // itself: it costs no Redis round trip.
+    const shared =
+      requestsPerMinute !== undefined || tokensPerMinute !== undefined || maxConcurrent !== undefined;
+    this.#redis = shared ? options.redis : undefined;
+    this.limits = this.#redis ? options.limits : options.share;
     this.#clock = options.clock;
     this.#windowMs = options.windowMs;
     this.#tracker = options.tracker;
     this.#idPrefix = options.idPrefix;
     this.#local = new ModelGate(options.share, options.clock, options.windowMs);
-    if (options.redis) {
-      const { requestsPerMinute, tokensPerMinute, maxConcurrent } = options.limits;
-      this.#windows = new RedisModelWindows(options.redis, options.keyBase, {
+    if (this.#redis) {
+      this.#windows = new RedisModelWindows(this.#redis, options.keyBase, {
         windowMs: options.windowMs,
         requestsPerMinute,
         tokensPerMinute,
         maxConcurrent,
         leaseTtlMs: options.leaseTtlMs,
       });
-      options.redis.onAvailabilityChange((available) => {
+      this.#redis.onAvailabilityChange((available) => {
         if (available) this.#flushUnsettled();
       });
     }

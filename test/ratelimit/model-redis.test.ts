@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isOverloadedError } from '../../src/core/errors.ts';
+import { isOverloadedError, UpstreamError } from '../../src/core/errors.ts';
 import { modelRateLimitPolicy } from '../../src/ratelimit/model-policy.ts';
 import type { SharedLimits } from '../../src/ratelimit/model-scripts.ts';
 import { RedisModelWindows } from '../../src/ratelimit/model-scripts.ts';
@@ -154,6 +154,22 @@ describe('modelRateLimitPolicy with redis', () => {
     expect(up.calls).toHaveLength(6);
     expect(busy.limiterState()).toEqual({ mode: 'redis', degraded: false });
     expect(busy.state()[model]).toMatchObject({ remainingRequests: 0, inFlight: 0 });
+  });
+
+  it('a provider 429 seen by one instance pauses the model on the others', async () => {
+    const model = `paused-${++keyCounter}`;
+    const options = { models: { [model]: { requestsPerMinute: 100 } }, maxQueueWaitMs: 1000 };
+    const hit = modelRateLimitPolicy({ ...options, redis: await connect() });
+    const other = modelRateLimitPolicy({ ...options, redis: await connect() });
+    const refused = hit.execute(ctxFor({ model }), async () => {
+      throw new UpstreamError('slow down', 429, { retryAfter: 30 });
+    });
+    await expect(refused).rejects.toMatchObject({ upstreamStatus: 429 });
+    const up = jsonUpstream();
+    // Redis says the pause lasts ~30 s, over the 1 s queue bound: a 503 at once, the provider untouched.
+    await expect(other.execute(ctxFor({ model }), up.call)).rejects.toSatisfy(isOverloadedError);
+    expect(up.calls).toHaveLength(0);
+    expect(other.state()[model]?.pausedUntil).toBeGreaterThan(Date.now() + 29_000);
   });
 
   it('falls back to its share while Redis is down, visibly, and Redis counts those calls once back', async () => {
