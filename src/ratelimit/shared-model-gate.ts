@@ -44,6 +44,8 @@ interface Waiter {
   readonly options: AcquireOptions;
   attempts: number;
   done: boolean;
+  /** Its wait ran out while Redis was deciding on it: admitted still counts, denied is the 503. */
+  expired: boolean;
   resolve(permit: SharedPermit): void;
   reject(error: unknown): void;
   cleanup(): void;
@@ -125,6 +127,8 @@ export class SharedModelGate {
   #counter = 0;
   #queue: Waiter[] = [];
   #pumping = false;
+  /** The waiter whose admission Redis is deciding now. */
+  #asking: Waiter | undefined;
   #released = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pausedUntil = 0;
@@ -251,6 +255,10 @@ export class SharedModelGate {
       };
       const deadline = setTimeout(() => {
         if (waiter.done) return;
+        if (this.#asking === waiter) {
+          waiter.expired = true;
+          return;
+        }
         leave();
         reject(overloaded(`no capacity within ${options.maxWaitMs} ms`, Number.NaN, options.maxWaitMs));
       }, options.maxWaitMs);
@@ -263,6 +271,7 @@ export class SharedModelGate {
         options,
         attempts: 0,
         done: false,
+        expired: false,
         resolve,
         reject,
         cleanup: () => {
@@ -350,6 +359,7 @@ export class SharedModelGate {
         // Marked before the reply: a release meanwhile must reach Redis (a settle of an absent id is harmless).
         for (const call of carry) call.inRedis = true;
         let reply: AdmitReply;
+        this.#asking = head;
         try {
           reply = await this.#windows!.admit(
             head.id,
@@ -368,6 +378,8 @@ export class SharedModelGate {
           // the local admission one call when the local one is carried to Redis later.
           if (!head.done) this.#fallBack(head, true);
           continue;
+        } finally {
+          this.#asking = undefined;
         }
         for (const call of carry) this.#remembered.delete(call.id);
         if (this.#unsettled.size > 0) this.#flushUnsettled();
@@ -398,12 +410,14 @@ export class SharedModelGate {
         }
         const { retryMs } = reply;
         const wait = retryMs ?? CONCURRENCY_POLL_MS;
-        if ((retryMs !== undefined && at + retryMs > head.deadlineAt) || head.options.maxQueueLength === 0) {
+        const tooLong = retryMs !== undefined && at + retryMs > head.deadlineAt;
+        if (tooLong || head.expired || head.options.maxQueueLength === 0) {
           this.#take(head);
-          const why =
-            retryMs === undefined
-              ? 'no queue (maxQueueLength 0)'
-              : `capacity expected in ${Math.ceil(retryMs)} ms, over the ${head.options.maxWaitMs} ms queue bound`;
+          const why = tooLong
+            ? `capacity expected in ${Math.ceil(retryMs)} ms, over the ${head.options.maxWaitMs} ms queue bound`
+            : head.expired
+              ? `no capacity within ${head.options.maxWaitMs} ms`
+              : 'no queue (maxQueueLength 0)';
           head.reject(overloaded(why, retryMs ?? Number.NaN, head.options.maxWaitMs));
           continue;
         }

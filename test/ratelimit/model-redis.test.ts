@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isOverloadedError, UpstreamError } from '../../src/core/errors.ts';
+import { jsonResult } from '../../src/core/result.ts';
 import { modelRateLimitPolicy } from '../../src/ratelimit/model-policy.ts';
 import type { SharedLimits } from '../../src/ratelimit/model-scripts.ts';
 import { RedisModelWindows } from '../../src/ratelimit/model-scripts.ts';
@@ -154,6 +155,39 @@ describe('modelRateLimitPolicy with redis', () => {
     expect(up.calls).toHaveLength(6);
     expect(busy.limiterState()).toEqual({ mode: 'redis', degraded: false });
     expect(busy.state()[model]).toMatchObject({ remainingRequests: 0, inFlight: 0 });
+  });
+
+  it('queues behind another instance’s call (FIFO in the process) and passes when that call ends', async () => {
+    const model = `narrow-${++keyCounter}`;
+    const options = { models: { [model]: { maxConcurrent: 1 } }, maxQueueWaitMs: 5000, instances: 2 };
+    const a = modelRateLimitPolicy({ ...options, redis: await connect() });
+    const b = modelRateLimitPolicy({ ...options, redis: await connect() });
+    let finish!: () => void;
+    const held = a.execute(ctxFor({ model }), async () => {
+      await new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      return jsonResult({ ok: true });
+    });
+    await until(() => a.state()[model]?.inFlight === 1, 'the first call to start');
+    const order: string[] = [];
+    const queued = [1, 2].map((n) =>
+      b.execute(ctxFor({ model }), async () => {
+        order.push(`b${n}`);
+        return jsonResult({ ok: true });
+      }),
+    );
+    await until(() => b.state()[model]?.queued === 2, 'both calls to queue');
+    expect(order).toEqual([]);
+    finish();
+    await held;
+    await Promise.all(queued);
+    expect(order).toEqual(['b1', 'b2']);
+    // Nothing left held: the next call on either instance passes at once (maxQueueWaitMs 0).
+    const noWait = modelRateLimitPolicy({ ...options, maxQueueWaitMs: 0, redis: await connect() });
+    const up = jsonUpstream();
+    await noWait.execute(ctxFor({ model }), up.call);
+    expect(up.calls).toHaveLength(1);
   });
 
   it('a provider 429 seen by one instance pauses the model on the others', async () => {
