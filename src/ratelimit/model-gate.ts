@@ -191,6 +191,17 @@ export class ModelGate {
     return { tokens: this.#tokens?.add(now, cost), waitedMs: 0 };
   }
 
+  /**
+   * Hold back `requests` calls and `tokens` tokens of this window without a call (they leave it one
+   * window from now): capacity that other processes were last seen to use, when this one must decide
+   * alone.
+   */
+  holdBack(requests: number, tokens: number): void {
+    const now = this.#clock.now();
+    if (requests > 0) this.#requests?.add(now, requests);
+    if (tokens > 0) this.#tokens?.add(now, tokens);
+  }
+
   /** End a call: free its concurrency slot and record its actual tokens (undefined: keep the estimate). */
   release(permit: Permit, actualTokens: number | undefined): void {
     this.#inFlight--;

@@ -209,6 +209,7 @@ export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateL
         keyBase: `${keyPrefix}model:{${model}}:`,
         leaseTtlMs,
         tracker,
+        instances,
         idPrefix,
       }),
     );

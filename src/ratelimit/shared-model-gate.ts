@@ -100,6 +100,8 @@ export interface SharedModelGateOptions {
   readonly keyBase: string;
   readonly leaseTtlMs: number;
   readonly tracker: ModeTracker;
+  /** Processes sharing the limits (the share's divisor). */
+  readonly instances: number;
   /** Unique per process: call ids are `<idPrefix>:<n>`. */
   readonly idPrefix: string;
 }
@@ -110,7 +112,9 @@ export interface SharedModelGateOptions {
  * FIFO wait stays in this process: only the head of the queue asks Redis, again when the window
  * frees room (`retryMs`) or a release may have. This process also records every call it makes in its
  * local gate, so while Redis is unavailable it decides alone on its share (limit / instances) knowing
- * its own recent traffic; the calls it admits then are remembered and added to Redis's windows with
+ * its own recent traffic, and at first no more than its part of what Redis last left in the window
+ * (so the instances together stay under the limit across a failover); the calls it admits then are
+ * remembered and added to Redis's windows with
  * the next admission once Redis answers again (each call id counts once, so a late reply to a
  * timed-out attempt does not count the call twice). Without Redis, or without limits (only provider
  * pauses, which every instance hears itself), it is the local gate alone.
@@ -133,6 +137,10 @@ export class SharedModelGate {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pausedUntil = 0;
   #last: AdmitReply | undefined;
+  #lastAt = 0;
+  /** This outage's fallback already took what Redis last said into account. */
+  #heldBack = false;
+  readonly #instances: number;
   readonly #remembered = new Map<string, Remembered>();
   /** Releases Redis did not get (it was down): sent when it is back, so leases do not wait for their TTL. */
   readonly #unsettled = new Map<string, { actual: number | undefined; withdraw: boolean }>();
@@ -149,6 +157,7 @@ export class SharedModelGate {
     this.#windowMs = options.windowMs;
     this.#tracker = options.tracker;
     this.#idPrefix = options.idPrefix;
+    this.#instances = options.instances;
     this.#local = new ModelGate(options.share, options.clock, options.windowMs);
     if (this.#redis) {
       this.#windows = new RedisModelWindows(this.#redis, options.keyBase, {
@@ -385,6 +394,8 @@ export class SharedModelGate {
         if (this.#unsettled.size > 0) this.#flushUnsettled();
         this.#tracker.set('redis');
         this.#last = reply;
+        this.#lastAt = this.#clock.now();
+        this.#heldBack = false;
         if (head.done) {
           // It left (abort, deadline) while Redis was deciding: give the admission back.
           if (reply.admitted) this.#settle(head.id, undefined, true);
@@ -444,11 +455,32 @@ export class SharedModelGate {
     if (index >= 0) this.#queue.splice(index, 1);
   }
 
+  /**
+   * On the first local decision of an outage: this process may use no more than its part of what
+   * Redis last said was left in the window (when that was within the window), so the instances
+   * together stay under the limit across a failover, at the cost of up to one window at a lower rate.
+   * The rest of its share is held back for one window.
+   */
+  #holdBack(now: number): void {
+    this.#heldBack = true;
+    const last = this.#last;
+    if (!last || now - this.#lastAt >= this.#windowMs) return;
+    const excess = (ownLeft: number | undefined, globalLeft: number | undefined) =>
+      ownLeft === undefined || globalLeft === undefined
+        ? 0
+        : Math.max(0, ownLeft - Math.floor(globalLeft / this.#instances));
+    this.#local.holdBack(
+      excess(this.#local.remainingRequests(), last.remainingRequests),
+      excess(this.#local.remainingTokens(), last.remainingTokens),
+    );
+  }
+
   /** Hand a waiter to the local gate (this instance's share), keeping its deadline; remember what it admits. */
   #fallBack(waiter: Waiter, ambiguous: boolean): void {
     this.#take(waiter);
     this.#tracker.set('local-fallback');
     const now = this.#clock.now();
+    if (!this.#heldBack) this.#holdBack(now);
     this.#local
       .acquire(this.#local.costOf(waiter.cost), {
         maxWaitMs: Math.max(0, waiter.deadlineAt - now),

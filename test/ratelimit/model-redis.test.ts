@@ -206,6 +206,39 @@ describe('modelRateLimitPolicy with redis', () => {
     expect(other.state()[model]?.pausedUntil).toBeGreaterThan(Date.now() + 29_000);
   });
 
+  it('across a failover, the instances together stay under the limit: each uses only its part of what Redis last left', async () => {
+    const own = await startRedis();
+    try {
+      const connection = () => {
+        const c = createRedisConnection({ url: own.url, commandTimeoutMs: 200, breakerCooldownMs: 50 });
+        connections.push(c);
+        return c;
+      };
+      const [redisA, redisB] = [connection(), connection()];
+      await until(() => redisA.available && redisB.available, 'own Redis');
+      const model = `failover-${++keyCounter}`;
+      const options = { models: { [model]: { requestsPerMinute: 10 } }, instances: 2, maxQueueWaitMs: 500 };
+      const busy = modelRateLimitPolicy({ ...options, redis: redisA });
+      const quiet = modelRateLimitPolicy({ ...options, redis: redisB });
+      const up = jsonUpstream();
+      const run = (policy: typeof busy) =>
+        policy.execute(ctxFor({ model }), up.call).then(
+          () => 'ok',
+          (error: unknown) => (isOverloadedError(error) ? 'overloaded' : Promise.reject(error)),
+        );
+      for (let i = 0; i < 8; i++) expect(await run(busy)).toBe('ok');
+      expect(await run(quiet)).toBe('ok'); // Redis: 9 of 10 used, 1 left
+      await own.kill();
+      await until(() => !redisA.available && !redisB.available, 'the connections to notice');
+      // The quiet instance's share (5) has 4 left, but Redis last left 1 for both: it takes none of
+      // it alone (1 / 2 rounds down); the busy one is over its share already.
+      expect([await run(quiet), await run(busy)]).toEqual(['overloaded', 'overloaded']);
+      expect(up.calls).toHaveLength(9);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('falls back to its share while Redis is down, visibly, and Redis counts those calls once back', async () => {
     const own = await startRedis();
     try {
