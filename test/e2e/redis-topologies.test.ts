@@ -78,7 +78,7 @@ async function unevenBurst(gateways: GatewayProcess[], key: string, label: strin
 
 /**
  * 200s out of 2×limit calls of `model` (new prompts, a tier far above them), 80% sent to the first
- * gateway, and the calls that reached the provider. Per-process shares would admit 4 + 3 + 2 here.
+ * gateway, and the calls that reached the provider. Per-process shares would admit 4 + 2 + 2 here.
  */
 async function modelBurst(gateways: GatewayProcess[], model: string, label: string) {
   const before = sim.stats().byModel[model] ?? 0;
@@ -95,7 +95,7 @@ async function modelBurst(gateways: GatewayProcess[], model: string, label: stri
   };
 }
 
-/** A paced model whose Redis keys (hash tag {model}) are served by the master on `port`. */
+/** A paced model whose Redis keys (hash tag {model}) are served by `masterPort` (else the last one). */
 async function pacedModelOn(
   masterPort: number,
   viaPort: number,
