@@ -28,6 +28,7 @@ export function readiness(sources: HealthSources) {
   const { policies } = sources;
   const tokenizer = !policies.limitsTokens ? 'not_needed' : tokenizerLoaded() ? 'loaded' : 'loading';
   const limiter = policies.tierLimit.state();
+  const modelLimiter = policies.modelLimit.limiterState();
   const budgets = sources.budgetsEnabled ? policies.budget.state() : undefined;
   const breakers = policies.resilience.state().breakers;
   const open = breakers.filter((b) => b.state === 'open').map((b) => b.name);
@@ -35,7 +36,12 @@ export function readiness(sources: HealthSources) {
   const redis = policies.redis ? (policies.redis.available ? 'up' : 'down') : 'disabled';
   // Why it is down (`oom`, `auth`, `timeout`, ...): a closed set of kinds, never an error's text.
   const storeReason = redis === 'down' ? policies.redis?.failure : undefined;
-  const degraded = redis === 'down' || limiter.degraded || budgets?.degraded === true || open.length > 0;
+  const degraded =
+    redis === 'down' ||
+    limiter.degraded ||
+    modelLimiter.degraded ||
+    budgets?.degraded === true ||
+    open.length > 0;
   const ready = phase === 'ready' && tokenizer !== 'loading';
   const status = ready ? (degraded ? 'degraded' : 'ready') : phase === 'ready' ? 'starting' : phase;
   const reason = tokenizer === 'loading' ? 'loading the tokenizer (token limits are on)' : phase;
@@ -47,6 +53,7 @@ export function readiness(sources: HealthSources) {
       store: storeReason ? { redis, reason: storeReason } : { redis },
       cache: { enabled: sources.cacheEnabled, layers: policies.redis ? ['memory', 'redis'] : ['memory'] },
       limiter: { mode: limiter.mode, degraded: limiter.degraded },
+      model_limiter: { mode: modelLimiter.mode, degraded: modelLimiter.degraded },
       ...(budgets ? { budgets: { mode: budgets.mode, degraded: budgets.degraded } } : {}),
       tokenizer,
       breakers: { total: breakers.length, open, half_open: halfOpen },

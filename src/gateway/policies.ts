@@ -115,6 +115,7 @@ export function createGatewayPolicies(
     models,
     multiplier: config.rateLimit.multiplier,
     instances: config.rateLimit.instances,
+    ...(redis ? { redis } : {}),
   });
 
   const resilience = createResilience({

@@ -17,6 +17,8 @@ export const ATTR_MODEL_RESULT = 'alchemist.ratelimit.model.result';
 export const ATTR_MODEL_QUEUE_MS = 'alchemist.ratelimit.model.queue_ms';
 export const ATTR_MODEL_REQUESTS_REMAINING = 'alchemist.ratelimit.model.requests.remaining';
 export const ATTR_MODEL_TOKENS_REMAINING = 'alchemist.ratelimit.model.tokens.remaining';
+/** Where the model limits decided: `local`, `redis` (all instances), `local-fallback` (Redis down: this instance's share). */
+export const ATTR_MODEL_MODE = 'alchemist.ratelimit.model.mode';
 export const ATTR_MODEL_PAUSED_MS = 'alchemist.ratelimit.model.paused_ms';
 
 /** Span event when upstream feedback pauses a model's queue. */

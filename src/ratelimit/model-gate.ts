@@ -25,7 +25,8 @@ interface Waiter {
   cleanup(): void;
 }
 
-const WINDOW_MS = 60_000;
+/** Providers' limits are per minute. */
+export const WINDOW_MS = 60_000;
 
 /**
  * The outbound gate of one model: a strict FIFO queue in front of exact sliding windows (requests and
@@ -46,11 +47,11 @@ export class ModelGate {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = 0;
 
-  constructor(limits: GateLimits, clock: Clock) {
+  constructor(limits: GateLimits, clock: Clock, windowMs = WINDOW_MS) {
     this.limits = limits;
     this.#clock = clock;
-    this.#requests = limits.requestsPerMinute === undefined ? undefined : new SlidingLog(WINDOW_MS);
-    this.#tokens = limits.tokensPerMinute === undefined ? undefined : new SlidingLog(WINDOW_MS);
+    this.#requests = limits.requestsPerMinute === undefined ? undefined : new SlidingLog(windowMs);
+    this.#tokens = limits.tokensPerMinute === undefined ? undefined : new SlidingLog(windowMs);
   }
 
   get queued(): number {
@@ -179,6 +180,28 @@ export class ModelGate {
     });
   }
 
+  /**
+   * Count a call admitted elsewhere (by the shared Redis gate) without deciding: this process's
+   * share then knows its own recent traffic when it must decide alone. Give it back with `release()`.
+   */
+  record(cost: number): Permit {
+    const now = this.#clock.now();
+    this.#requests?.add(now, 1);
+    this.#inFlight++;
+    return { tokens: this.#tokens?.add(now, cost), waitedMs: 0 };
+  }
+
+  /**
+   * Hold back `requests` calls and `tokens` tokens of this window without a call (they leave it one
+   * window from now): capacity that other processes were last seen to use, when this one must decide
+   * alone.
+   */
+  holdBack(requests: number, tokens: number): void {
+    const now = this.#clock.now();
+    if (requests > 0) this.#requests?.add(now, requests);
+    if (tokens > 0) this.#tokens?.add(now, tokens);
+  }
+
   /** End a call: free its concurrency slot and record its actual tokens (undefined: keep the estimate). */
   release(permit: Permit, actualTokens: number | undefined): void {
     this.#inFlight--;
@@ -255,7 +278,8 @@ export class ModelGate {
   }
 }
 
-function overloaded(reason: string, waitMs: number, maxWaitMs: number): OverloadedError {
+/** The 503 of a model's queue, with Retry-After = the predicted wait (or the queue bound when unknown). */
+export function overloaded(reason: string, waitMs: number, maxWaitMs: number): OverloadedError {
   const seconds = Number.isFinite(waitMs) && waitMs > 0 ? waitMs / 1000 : maxWaitMs / 1000;
   return new OverloadedError(`Upstream capacity for this model is exhausted: ${reason}`, {
     retryAfter: Math.max(1, Math.ceil(seconds)),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Attributes, MeterProvider } from '@opentelemetry/api';
 import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
@@ -5,6 +6,7 @@ import type { Policy } from '../core/compose.ts';
 import type { CallContext } from '../core/context.ts';
 import { isOverloadedError, isUpstreamError, RateLimitedError } from '../core/errors.ts';
 import type { AiResult } from '../core/result.ts';
+import type { RedisConnection } from '../redis/connection.ts';
 import { readAtCollection } from '../telemetry/collected.ts';
 import { getInstruments, INSTRUMENT_SPECS } from '../telemetry/instruments.ts';
 import { modelLabel, tierLabel } from '../telemetry/labels.ts';
@@ -16,6 +18,7 @@ import {
 } from '../telemetry/semconv.ts';
 import { addSpanEvent, setSpanAttributes } from '../telemetry/spans.ts';
 import {
+  ATTR_MODEL_MODE,
   ATTR_MODEL_PAUSED_MS,
   ATTR_MODEL_QUEUE_MS,
   ATTR_MODEL_REQUESTS_REMAINING,
@@ -24,9 +27,12 @@ import {
   EVENT_MODEL_PAUSED,
 } from './attributes.ts';
 import { pauseFromError, pauseFromResult } from './feedback.ts';
-import type { Permit } from './model-gate.ts';
-import { ModelGate } from './model-gate.ts';
+import type { RateLimiterState } from './limiter.ts';
+import type { GateLimits } from './model-gate.ts';
+import { WINDOW_MS } from './model-gate.ts';
 import { runAndSettle } from './settle.ts';
+import type { SharedPermit } from './shared-model-gate.ts';
+import { ModeTracker, SharedModelGate } from './shared-model-gate.ts';
 import { actualTokens, estimateTokens, loadTokenizer, tokenizerLoaded } from './tokens.ts';
 import {
   isRecord,
@@ -54,8 +60,18 @@ export interface ModelRateLimitOptions {
   models: Record<string, ModelLimits>;
   /** Scales every limit. @default Number(process.env.RATE_LIMIT_MULTIPLIER ?? 1) */
   multiplier?: number;
-  /** Processes calling the same provider account: each enforces `limit / instances`. @default 1 */
+  /**
+   * Shared Redis: each limit holds for the sum of every process using it (one atomic decision per
+   * call; the queue stays in the process). While Redis is unavailable each process enforces its share
+   * (`limit / instances`) and `limiterState()` says so. @default none (per-process limits)
+   */
+  redis?: RedisConnection;
+  /** Processes calling the same provider account: each enforces `limit / instances` (with `redis`, only while it is down). @default 1 */
   instances?: number;
+  /** Prefix of the Redis keys (`<prefix>model:{<model>}:...`). @default 'alchemist:rl:' */
+  keyPrefix?: string;
+  /** A Redis concurrency lease expires after this long if its process dies holding it. @default 300000 */
+  leaseTtlMs?: number;
   /** Longest a call may wait in a model's queue before a 503. @default 10000 */
   maxQueueWaitMs?: number;
   /** Calls waiting per model beyond which new ones get a 503 at once. @default 1000 */
@@ -89,30 +105,38 @@ export interface ModelGateState {
 /** The outbound per-model limiter: a policy plus its gates' state. */
 export interface ModelRateLimitPolicy extends Policy<AiResult> {
   state(): Record<string, ModelGateState>;
+  /** `{ mode: 'local' | 'redis' | 'local-fallback', degraded }`: where the limits are decided now. */
+  limiterState(): RateLimiterState;
+}
+
+/** A model's limits for all instances together and for one instance alone. */
+interface ResolvedModel {
+  readonly global: GateLimits;
+  readonly share: GateLimits;
 }
 
 function checkModels(models: unknown, multiplier: number, instances: number) {
   if (!isRecord(models)) {
     throw new TypeError(`ModelRateLimitOptions.models must be an object, got ${JSON.stringify(models)}`);
   }
-  const limits = new Map<
-    string,
-    { requestsPerMinute?: number; tokensPerMinute?: number; maxConcurrent?: number }
-  >();
+  const limits = new Map<string, ResolvedModel>();
   for (const [model, raw] of Object.entries(models)) {
     const path = `ModelRateLimitOptions.models.${model}`;
     if (!isRecord(raw)) throw new TypeError(`${path} must be an object, got ${JSON.stringify(raw)}`);
-    const part = (value: number | undefined) =>
-      value === undefined ? undefined : Math.max(1, Math.floor(scaled(value, multiplier) / instances));
-    limits.set(model, {
-      requestsPerMinute: part(optionalPositive(`${path}.requestsPerMinute`, raw.requestsPerMinute)),
-      tokensPerMinute: part(optionalPositive(`${path}.tokensPerMinute`, raw.tokensPerMinute)),
-      maxConcurrent: part(
-        raw.maxConcurrent === undefined
-          ? undefined
-          : positiveInteger(`${path}.maxConcurrent`, raw.maxConcurrent),
-      ),
+    const rpm = optionalPositive(`${path}.requestsPerMinute`, raw.requestsPerMinute);
+    const tpm = optionalPositive(`${path}.tokensPerMinute`, raw.tokensPerMinute);
+    const concurrent =
+      raw.maxConcurrent === undefined
+        ? undefined
+        : positiveInteger(`${path}.maxConcurrent`, raw.maxConcurrent);
+    const part = (value: number | undefined, divisor: number) =>
+      value === undefined ? undefined : Math.max(1, Math.floor(scaled(value, multiplier) / divisor));
+    const limitsFor = (divisor: number): GateLimits => ({
+      requestsPerMinute: part(rpm, divisor),
+      tokensPerMinute: part(tpm, divisor),
+      maxConcurrent: part(concurrent, divisor),
     });
+    limits.set(model, { global: limitsFor(1), share: limitsFor(instances) });
   }
   return limits;
 }
@@ -124,11 +148,15 @@ function checkModels(models: unknown, multiplier: number, instances: number) {
  * `maxQueueLength`), then fails with `OverloadedError` (503 + Retry-After) without reaching the
  * provider. A provider 429 (`UpstreamError`, honouring its Retry-After) or exhausted
  * `x-ratelimit-remaining-*` / `anthropic-ratelimit-*` headers pause that model's queue until the reset.
+ * With `redis`, the limits and pauses hold for all processes together (see `SharedModelGate`); while
+ * Redis is unavailable each process enforces `limit / instances` and `limiterState()` says so.
  * Run it once per upstream attempt (inside retries), as close to the call as possible.
  *
  * @param options.models limits per model
  * @param [options.maxQueueWaitMs=10000] longest wait in the queue
  * @param [options.maxQueueLength=1000] most waiters per model
+ * @param [options.redis] shared connection: limits across processes
+ * @param [options.instances=1] processes sharing the provider account (per-process share)
  * @example
  * const modelLimits = modelRateLimitPolicy({ models: { 'gpt-4o': { requestsPerMinute: 500, tokensPerMinute: 30_000 } } });
  * app.post('/v1/chat/completions', aiHandler(callProvider, [modelLimits]));
@@ -158,19 +186,32 @@ export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateL
     options.rejectAfter429s ?? 3,
   );
   const clock = options.clock ?? systemClock;
-  const { meterProvider } = options;
-  const gates = new Map<string, ModelGate>();
+  const { meterProvider, redis } = options;
+  const keyPrefix = options.keyPrefix ?? 'alchemist:rl:';
+  if (typeof keyPrefix !== 'string') {
+    throw new TypeError(`ModelRateLimitOptions.keyPrefix must be a string, got ${JSON.stringify(keyPrefix)}`);
+  }
+  const leaseTtlMs = positiveInteger('ModelRateLimitOptions.leaseTtlMs', options.leaseTtlMs ?? 300_000);
+  const tracker = new ModeTracker(redis);
+  // Call ids: unique per process and call, cheap (no UUID per request).
+  const idPrefix = randomUUID().slice(0, 8);
+  const gates = new Map<string, SharedModelGate>();
   for (const [model, limit] of limits) {
     gates.set(
       model,
-      new ModelGate(
-        {
-          requestsPerMinute: limit.requestsPerMinute,
-          tokensPerMinute: limit.tokensPerMinute,
-          maxConcurrent: limit.maxConcurrent,
-        },
+      new SharedModelGate({
+        limits: limit.global,
+        share: limit.share,
         clock,
-      ),
+        windowMs: WINDOW_MS,
+        redis,
+        // The hash tag keeps one model's keys on one Redis Cluster slot (its script needs them together).
+        keyBase: `${keyPrefix}model:{${model}}:`,
+        leaseTtlMs,
+        tracker,
+        instances,
+        idPrefix,
+      }),
     );
   }
 
@@ -193,7 +234,7 @@ export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateL
 
   const record = (
     ctx: CallContext,
-    gate: ModelGate,
+    gate: SharedModelGate,
     result: 'allowed' | 'queued' | 'rejected',
     waitedMs: number,
   ) => {
@@ -214,7 +255,11 @@ export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateL
       // Telemetry never breaks the call.
     }
     if (ctx.span.isRecording()) {
-      const attributes: Attributes = { [ATTR_MODEL_RESULT]: result, [ATTR_MODEL_QUEUE_MS]: waitedMs };
+      const attributes: Attributes = {
+        [ATTR_MODEL_RESULT]: result,
+        [ATTR_MODEL_QUEUE_MS]: waitedMs,
+        [ATTR_MODEL_MODE]: gate.mode,
+      };
       const requests = gate.remainingRequests();
       const tokens = gate.remainingTokens();
       if (requests !== undefined) attributes[ATTR_MODEL_REQUESTS_REMAINING] = requests;
@@ -223,7 +268,7 @@ export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateL
     }
   };
 
-  const pause = (ctx: CallContext, gate: ModelGate, ms: number | undefined, reason: string) => {
+  const pause = (ctx: CallContext, gate: SharedModelGate, ms: number | undefined, reason: string) => {
     if (ms === undefined) return;
     gate.pause(clock.now() + ms);
     addSpanEvent(ctx.span, EVENT_MODEL_PAUSED, {
@@ -235,6 +280,7 @@ export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateL
 
   return {
     name: 'modelRateLimit',
+    limiterState: () => tracker.state(),
     state() {
       const state: Record<string, ModelGateState> = {};
       for (const [model, gate] of gates) {
@@ -267,7 +313,7 @@ export function modelRateLimitPolicy(options: ModelRateLimitOptions): ModelRateL
           ? undefined
           : estimateTokens(ctx.request, defaultOutputTokens);
       const startedAt = clock.now();
-      let permit: Permit;
+      let permit: SharedPermit;
       try {
         permit = await gate.acquire(gate.costOf(estimate ? estimate.input + estimate.output : 0), {
           maxWaitMs,

@@ -8,15 +8,23 @@ import { chat, chatBody, waitUntil } from './harness/http.ts';
 import { runLoad, summarize } from './harness/load.ts';
 
 // Three gateway processes on a Redis Cluster (3 masters + replicas), then on a Sentinel set: a
-// repeat on another instance is a hit, a tier limit holds exactly for the sum of the instances under
-// uneven load (80% on one), and a master killed under load fails no client request, shows as
-// degraded, and leaves the limit exact once the replica took over.
+// repeat on another instance is a hit, a tier limit and a model's provider limit hold exactly for
+// the sum of the instances under uneven load (80% on one; per-process shares would admit fewer, or
+// more with a wrong `instances`), and a master killed under load fails no client request, shows as
+// degraded, and leaves both limits exact once the replica took over. The model windows are the
+// provider's minute: each burst takes a few seconds, so "never more than the limit in any window"
+// is "never more than the limit in the burst" (the simulator counts calls per model).
 
 const PROVIDER_KEY = 'sk-provider-topologies-5b7c';
 const STEADY_KEY = 'sk-steady-topologies-1e2d';
 const TIERS = ['tight-0', 'tight-1'] as const;
 const TIGHT_KEYS = TIERS.map((tier) => `sk-${tier}-topologies-8f9a`);
 const TIER_LIMIT = 15;
+const MODEL_LIMIT = 12;
+/** Models with a provider limit of MODEL_LIMIT rpm; one whose keys sit on the killed master is burst after a failover. */
+const PACED = Array.from({ length: 16 }, (_, i) => `paced-${i}`);
+/** The steady load's model: limited far above the load, so every call still takes an admission in Redis. */
+const STEADY_MODEL = 'gpt-4o-mini';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -39,6 +47,11 @@ function gatewaysOn(topology: Pick<GatewayOptions, 'env'>, cache: Record<string,
       simulatorUrl: sim.url,
       cache: { ...TIMEOUT, ...cache },
       rateLimit: { instances: 3 },
+      models: [STEADY_MODEL, 'gpt-4o', ...PACED],
+      modelOptions: {
+        [STEADY_MODEL]: { rate_limit: 1_000_000, max_concurrent: 10_000 },
+        ...Object.fromEntries(PACED.map((model) => [model, { rate_limit: MODEL_LIMIT }])),
+      },
       tiers: {
         standard: { requests_per_minute: 1_000_000 },
         ...Object.fromEntries(TIERS.map((tier) => [tier, { requests_per_minute: TIER_LIMIT }])),
@@ -63,10 +76,43 @@ async function unevenBurst(gateways: GatewayProcess[], key: string, label: strin
   return replies.filter((reply) => reply.status === 200).length;
 }
 
+/**
+ * 200s out of 2×limit calls of `model` (new prompts, a tier far above them), 80% sent to the first
+ * gateway, and the calls that reached the provider. Per-process shares would admit 4 + 2 + 2 here.
+ */
+async function modelBurst(gateways: GatewayProcess[], model: string, label: string) {
+  const before = sim.stats().byModel[model] ?? 0;
+  const replies = await Promise.all(
+    Array.from({ length: MODEL_LIMIT * 2 }, (_, i) => {
+      const gateway = i % 5 === 4 ? gateways[1 + (i % 2)]! : gateways[0]!;
+      return chat(gateway.url, { ...chatBody(`${label} ${i}`), model }, { key: STEADY_KEY });
+    }),
+  );
+  expect(replies.every((reply) => reply.status === 200 || reply.status === 503)).toBe(true);
+  return {
+    ok: replies.filter((reply) => reply.status === 200).length,
+    upstream: (sim.stats().byModel[model] ?? 0) - before,
+  };
+}
+
+/** A paced model whose Redis keys (hash tag {model}) are served by `masterPort` (else the last one). */
+async function pacedModelOn(
+  masterPort: number,
+  viaPort: number,
+  masterOf: (slot: number) => Promise<number>,
+) {
+  for (const model of PACED.slice(2)) {
+    const slot = Number(await redisCli(viaPort, 'cluster', 'keyslot', `{${model}}`));
+    if ((await masterOf(slot)) === masterPort) return model;
+  }
+  return PACED.at(-1)!;
+}
+
 async function readyz(gateway: GatewayProcess) {
   return (await (await fetch(`${gateway.url}/readyz`)).json()) as {
     status: string;
     store: { redis: string };
+    model_limiter: { mode: string; degraded: boolean };
   };
 }
 
@@ -80,12 +126,17 @@ const allStoresUp = (gateways: GatewayProcess[]) =>
 /** Steady load over the gateways while `disturb` kills a master; what the clients saw. */
 async function failoverUnderLoad(gateways: GatewayProcess[], disturb: () => Promise<void>) {
   let degradedSeen = false;
+  let modelFallbackSeen = false;
   let lastDegradedAt = 0;
   let watching = true;
   const watch = (async () => {
     while (watching) {
       for (const gateway of gateways) {
-        if ((await readyz(gateway).catch(() => undefined))?.store.redis === 'down') {
+        const body = await readyz(gateway).catch(() => undefined);
+        if (body?.model_limiter.mode === 'local-fallback' && body.model_limiter.degraded) {
+          modelFallbackSeen = true;
+        }
+        if (body?.store.redis === 'down') {
           degradedSeen = true;
           lastDegradedAt = performance.now();
         }
@@ -123,7 +174,7 @@ async function failoverUnderLoad(gateways: GatewayProcess[], disturb: () => Prom
   // Until the last /readyz (polled every 100 ms) that still said the store was down.
   const recoveredMs = lastDegradedAt - killedAt;
   const during = summarize(samples.filter((sample) => loadStart + sample.at >= killedAt));
-  return { samples, during, degradedSeen, recoveredMs };
+  return { samples, during, degradedSeen, modelFallbackSeen, recoveredMs };
 }
 
 describe('three gateways on a Redis Cluster', () => {
@@ -139,7 +190,7 @@ describe('three gateways on a Redis Cluster', () => {
     await cluster?.stop();
   });
 
-  it('shares entries (a repeat on another instance is a hit) and holds a tier limit exactly under uneven load', async () => {
+  it('shares entries (a repeat on another instance is a hit) and holds a tier limit and a model limit exactly under uneven load', async () => {
     const body = chatBody('cluster shared entry');
     sim.resetStats();
     expect((await chat(gateways[0]!.url, body, { key: STEADY_KEY })).status).toBe(200);
@@ -149,6 +200,10 @@ describe('three gateways on a Redis Cluster', () => {
     }
     expect(sim.stats().requests).toBe(1);
     expect(await unevenBurst(gateways, TIGHT_KEYS[0]!, 'cluster burst')).toBe(TIER_LIMIT);
+    expect(await modelBurst(gateways, PACED[0]!, 'cluster model burst')).toEqual({
+      ok: MODEL_LIMIT,
+      upstream: MODEL_LIMIT,
+    });
   });
 
   it('fails no client request while a master is killed under load, shows it, and is exact again after', async () => {
@@ -156,14 +211,21 @@ describe('three gateways on a Redis Cluster', () => {
     const masters = await cluster.masters();
     const slot = Number(await redisCli(masters[0]!, 'cluster', 'keyslot', `{${TIERS[1]}-tenant}`));
     const victim = await cluster.masterOf(slot);
+    const survivor = masters.find((port) => port !== victim)!;
+    const model = await pacedModelOn(victim, survivor, (s) => cluster.masterOf(s));
     const report = await failoverUnderLoad(gateways, () => cluster.kill(victim));
     console.info(
       `cluster master kill -9 under 30 req/s: ${JSON.stringify(report.during)}; degraded until ${report.recoveredMs.toFixed(0)} ms after the kill`,
     );
     expect(report.samples.filter((sample) => sample.status !== 200)).toEqual([]);
     expect(report.degradedSeen).toBe(true);
+    expect(report.modelFallbackSeen).toBe(true);
     await cluster.healthy();
     expect(await unevenBurst(gateways, TIGHT_KEYS[1]!, 'cluster after failover')).toBe(TIER_LIMIT);
+    expect(await modelBurst(gateways, model, 'cluster model after failover')).toEqual({
+      ok: MODEL_LIMIT,
+      upstream: MODEL_LIMIT,
+    });
   }, 120_000);
 });
 
@@ -183,7 +245,7 @@ describe('three gateways on a Redis Sentinel set', () => {
     await sentinels?.stop();
   });
 
-  it('shares entries and holds a tier limit exactly under uneven load', async () => {
+  it('shares entries and holds a tier limit and a model limit exactly under uneven load', async () => {
     const body = chatBody('sentinel shared entry');
     sim.resetStats();
     expect((await chat(gateways[0]!.url, body, { key: STEADY_KEY })).status).toBe(200);
@@ -193,6 +255,10 @@ describe('three gateways on a Redis Sentinel set', () => {
     }
     expect(sim.stats().requests).toBe(1);
     expect(await unevenBurst(gateways, TIGHT_KEYS[0]!, 'sentinel burst')).toBe(TIER_LIMIT);
+    expect(await modelBurst(gateways, PACED[0]!, 'sentinel model burst')).toEqual({
+      ok: MODEL_LIMIT,
+      upstream: MODEL_LIMIT,
+    });
   });
 
   it('fails no client request while the master is killed under load, shows it, and is exact again after', async () => {
@@ -203,7 +269,12 @@ describe('three gateways on a Redis Sentinel set', () => {
     );
     expect(report.samples.filter((sample) => sample.status !== 200)).toEqual([]);
     expect(report.degradedSeen).toBe(true);
+    expect(report.modelFallbackSeen).toBe(true);
     expect(await sentinels.master()).not.toBe(before);
     expect(await unevenBurst(gateways, TIGHT_KEYS[1]!, 'sentinel after failover')).toBe(TIER_LIMIT);
+    expect(await modelBurst(gateways, PACED[1]!, 'sentinel model after failover')).toEqual({
+      ok: MODEL_LIMIT,
+      upstream: MODEL_LIMIT,
+    });
   }, 120_000);
 });

@@ -26,6 +26,7 @@ describe('/readyz and an open breaker', () => {
       resilience,
       redis: undefined,
       tierLimit: { state: () => ({ mode: 'local', degraded: false }) },
+      modelLimit: { limiterState: () => ({ mode: 'local', degraded: false }) },
     } as unknown as GatewayPolicies;
     const sources = { phase: () => 'ready' as const, policies, simulatorUrl: undefined, cacheEnabled: true };
 

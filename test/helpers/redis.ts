@@ -67,7 +67,8 @@ export async function startRedis(
   };
   const kill = async () => {
     const current = child;
-    if (!current || current.exitCode !== null) return;
+    // A SIGKILLed child has no exit code, only a signal code: it is gone all the same.
+    if (!current || current.exitCode !== null || current.signalCode !== null) return;
     const exited = new Promise((resolve) => current.once('exit', resolve));
     current.kill('SIGKILL');
     await exited;

@@ -15,6 +15,8 @@ const limits = aiRateLimit({
 const modelLimits = modelRateLimitPolicy({
   models: { 'gpt-4o': { requestsPerMinute: 500, tokensPerMinute: 30_000, maxConcurrent: 50 } },
   maxQueueWaitMs: 10_000,
+  redis, // the provider's limits hold for all processes together; limit / instances while Redis is down
+  instances: 3,
 });
 
 const app = new Hono();
