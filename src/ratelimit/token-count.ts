@@ -27,8 +27,12 @@ export const EXACT_TOKENS = 2048;
 /** ~4 characters per token (OpenAI's rule of thumb for English): the least density assumed for the rest. */
 export const MIN_TOKENS_PER_CHAR = 0.25;
 
-/** Characters per sampled window of a string longer than the budget (two pieces). */
-const SAMPLE_CHARS = 2 * MAX_PIECE_CHARS;
+/**
+ * Characters per sampled window of a string longer than the budget: one piece. More, smaller windows
+ * for the same tokens spread over more of the text: on this repo's README, sources and lockfile the
+ * lowest ratio to the exact count went from 0.934 (256-char windows) to 0.961, the highest 1.116 → 1.116.
+ */
+const SAMPLE_CHARS = MAX_PIECE_CHARS;
 
 /** 0 … count-1 in bit-reversed order (0, ½, ¼, ¾, …): every prefix is spread over the whole range. */
 function* spreadOrder(count: number): Generator<number> {
