@@ -80,6 +80,8 @@ export interface CallContext {
   /** Low-cardinality route label for metrics (http.route or the wrapper's name). */
   readonly route: string;
   readonly cacheControl: RequestCacheControl;
+  /** Client request headers a provider call passes on (those `aiContext({ forwardHeaders })` names). */
+  readonly forwardHeaders: Readonly<Record<string, string>>;
   readonly decisions: Decisions;
 }
 
@@ -100,9 +102,11 @@ export interface CallContextInit {
   span?: Span;
   route?: string;
   cacheControl?: Partial<RequestCacheControl>;
+  forwardHeaders?: Readonly<Record<string, string>>;
 }
 
 const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 const NEVER_ABORTED = new AbortController().signal;
 
 /** Build a call context with safe defaults (tenant `default`, tier `default`, no span). */
@@ -124,6 +128,7 @@ export function createCallContext(init: CallContextInit): CallContext {
     span: init.span ?? NO_SPAN,
     route: init.route ?? 'default',
     cacheControl: { noCache: false, noStore: false, ...init.cacheControl },
+    forwardHeaders: init.forwardHeaders ?? NO_HEADERS,
     decisions: { headers: {}, serverTiming: [], upstreamAttempts: 0 },
   };
   if (typeof signal === 'function') {

@@ -11,7 +11,6 @@ import type { WireApi } from '../wire/types.ts';
 import { type AdminSources, adminRoutes } from './admin.ts';
 import { apiEdge, requestIdHeaders, requestIdOnSpan } from './api-edge.ts';
 import { requestBodyLimit } from './body-limit.ts';
-import { forwardHeaders } from './forwarded.ts';
 import { readyzHandler } from './health.ts';
 import { createIdentify } from './identity.ts';
 import type { Logger } from './log.ts';
@@ -75,6 +74,9 @@ export interface GatewayAppDeps extends AdminSources {
   readonly registry: ProviderRegistry;
   readonly logger: Logger;
 }
+
+/** Client request headers passed on to an Anthropic provider with a call in the Messages shape. */
+const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
 
 /**
  * The gateway's Hono app, composed only from the public middleware and a proxy handler. Every API
@@ -150,9 +152,11 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
         defaultTier: config.rateLimit.defaultTier,
         resolveProvider: (model) => registry.resolve(model),
         genAiProvider: (name) => registry.get(name)?.type ?? name,
+        // The client's Messages API version and betas, for calls in the Messages shape.
+        forwardHeaders: FORWARDED_HEADERS,
       }),
     );
-    app.use(path, requestIdOnSpan(), forwardHeaders());
+    app.use(path, requestIdOnSpan());
     app.post(path, handler);
   }
   return app;

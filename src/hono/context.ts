@@ -61,6 +61,12 @@ export interface AiContextOptions {
    */
   wire?: WireFormat;
   /**
+   * Request headers (lowercase names) the provider call should get as the client sent them, e.g.
+   * `['anthropic-version', 'anthropic-beta']`: they are in the call context's `forwardHeaders`.
+   * @default none
+   */
+  forwardHeaders?: readonly string[];
+  /**
    * Checks of the parsed body beyond a JSON object with a `model` (e.g. the gateway's nesting and
    * `messages` checks): throw a `BadRequestError` to answer 400. Runs inside the request span.
    * @default none
@@ -93,6 +99,16 @@ function traceResponseHeaders(span: Span, parent: OtelContext): Record<string, s
 function handlerRoute(c: Context): string {
   const routes = matchedRoutes(c);
   return (routes.findLast((route) => route.method !== 'ALL') ?? routes.at(-1))?.path ?? c.req.path;
+}
+
+/** The request's values of `names`, those it sent. */
+function headersNamed(c: Context, names: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of names) {
+    const value = requestHeader(c, name);
+    if (value) headers[name] = value;
+  }
+  return headers;
 }
 
 async function readRequest(c: Context): Promise<Record<string, unknown>> {
@@ -188,6 +204,7 @@ export function aiContext(options: AiContextOptions = {}): MiddlewareHandler {
       span,
       route,
       cacheControl: parseCacheControl(requestHeader(c, 'cache-control')),
+      ...(options.forwardHeaders ? { forwardHeaders: headersNamed(c, options.forwardHeaders) } : {}),
     });
     const pipeline = new RequestPipeline({
       ctx,

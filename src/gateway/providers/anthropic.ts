@@ -5,7 +5,6 @@ import type { AiResult } from '../../core/result.ts';
 import { jsonResult, streamResult } from '../../core/result.ts';
 import type { WireFormat } from '../../wire/types.ts';
 import type { ProviderConfig } from '../config/types.ts';
-import { forwardedHeaders } from '../forwarded.ts';
 import { fromAnthropicMessage, fromAnthropicStream, toAnthropicRequest } from './anthropic-mapping.ts';
 import {
   capacityHeaders,
@@ -87,7 +86,7 @@ export function createAnthropicProvider(
         accept: ctx.stream ? 'text/event-stream' : 'application/json',
         'anthropic-version': ANTHROPIC_VERSION,
         // The client's own version and betas, on the calls it wrote in the Messages shape.
-        ...(passThrough ? forwardedHeaders(ctx) : {}),
+        ...(passThrough ? ctx.forwardHeaders : {}),
       };
       const key = config.apiKey?.reveal();
       if (key) headers['x-api-key'] = key;
