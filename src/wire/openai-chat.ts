@@ -35,8 +35,8 @@ export function usageIn(value: unknown): TokenUsage | undefined {
   return { inputTokens: input ?? 0, outputTokens: output ?? 0 };
 }
 
-/** `choices[].finish_reason` values, appended to `into`. */
-function collectFinishReasons(value: unknown, into: string[]): void {
+/** `choices[].finish_reason` values, appended to `into` (chat and legacy completions alike). */
+export function collectFinishReasons(value: unknown, into: string[]): void {
   const choices = asRecord(value)?.choices;
   if (!Array.isArray(choices)) return;
   for (const choice of choices) {
@@ -63,15 +63,25 @@ export function openAiErrorBody(error: ErrorBody): unknown {
   return error;
 }
 
-class ChatStreamReader implements StreamReader {
+/**
+ * A stream of OpenAI-style chunks with `choices` (chat completions, legacy completions): the first
+ * chunk names the model and id, any may carry usage and finish reasons, `textOf` reads a chunk's text.
+ * The chunks have no end marker of their own (the SSE `[DONE]` ends them), so `sawEnd` is true once
+ * any chunk arrived.
+ */
+export class ChoicesStreamReader implements StreamReader {
   usage: TokenUsage | undefined;
   responseModel: string | undefined;
   responseId: string | undefined;
   readonly finishReasons: string[] = [];
   sawEnd = false;
+  readonly #textOf: (chunk: unknown) => string;
+
+  constructor(textOf: (chunk: unknown) => string) {
+    this.#textOf = textOf;
+  }
 
   read(chunk: unknown): string {
-    // The first chunk names the model and id; the rest repeat them.
     if (!this.sawEnd) {
       this.sawEnd = true;
       this.responseModel = stringField(chunk, 'model');
@@ -79,7 +89,7 @@ class ChatStreamReader implements StreamReader {
     }
     this.usage = usageIn(chunk) ?? this.usage;
     collectFinishReasons(chunk, this.finishReasons);
-    return choiceText(chunk);
+    return this.#textOf(chunk);
   }
 }
 
@@ -107,6 +117,6 @@ export const openAiChat: WireFormat = {
     }
     return true;
   },
-  streamReader: () => new ChatStreamReader(),
+  streamReader: () => new ChoicesStreamReader(choiceText),
   errorBody: openAiErrorBody,
 };
