@@ -8,17 +8,17 @@ import {
   APIUserAbortError,
 } from '@anthropic-ai/sdk';
 import { Stream } from '@anthropic-ai/sdk/streaming';
-import type { CallContext, RequestCacheControl } from '../core/context.ts';
-import { parseCacheControl } from '../core/context.ts';
+import type { CallContext } from '../core/context.ts';
 import { UpstreamError, UpstreamTimeoutError } from '../core/errors.ts';
 import { tenantForKey } from '../core/identity.ts';
 import { retryAfterSeconds } from '../wire/http.ts';
 import { anthropicMessages } from '../wire/index.ts';
 import type { WithAllOptions } from '../wrap/all.ts';
 import { withAll } from '../wrap/all.ts';
-import type { AiRequest, CallOptions } from '../wrap/wrap.ts';
-import { headerOf } from './headers.ts';
+import type { AiRequest } from '../wrap/wrap.ts';
 import { withProperty } from './proxy.ts';
+import { type SdkCallOptions, startSdkCall } from './sdk-call.ts';
+import { guardEvents } from './stream-guard.ts';
 import { toCallerError, translated } from './translate.ts';
 
 type Messages = Anthropic['messages'];
@@ -41,15 +41,7 @@ export interface WrapAnthropicOptions
   onContext?: (ctx: CallContext) => void;
 }
 
-interface CallState {
-  response?: Response;
-  ctx?: CallContext;
-}
-
-interface AnthropicCallOptions extends CallOptions {
-  requestOptions: AnthropicRequestOptions | undefined;
-  state: CallState;
-}
+type AnthropicCallOptions = SdkCallOptions<AnthropicRequestOptions>;
 
 /** The SDK's error as the policies understand it (as `toPolicyError` does for openai-node). */
 function toPolicyError(error: unknown, timeoutMs: number): unknown {
@@ -69,21 +61,6 @@ function toPolicyError(error: unknown, timeoutMs: number): unknown {
     );
   }
   return mapped ? translated(mapped) : error;
-}
-
-/** The stream as the policies must see it: one that ends before `message_stop` is not a complete answer. */
-async function* guardEvents(stream: AsyncIterable<unknown>, signal: AbortSignal, timeoutMs: number) {
-  const reader = anthropicMessages.streamReader();
-  try {
-    for await (const event of stream) {
-      reader.read(event);
-      yield event;
-    }
-  } catch (error) {
-    throw toPolicyError(error, timeoutMs);
-  }
-  signal.throwIfAborted();
-  if (!reader.sawEnd) throw new UpstreamError('The stream ended before message_stop', 0);
 }
 
 function hostOf(baseURL: string): string | undefined {
@@ -132,7 +109,15 @@ export function wrapAnthropic<C extends Anthropic>(client: C, options: WrapAnthr
           .create(request as unknown as Anthropic.MessageCreateParams, { ...requestOptions, signal })
           .withResponse();
         state.response = response;
-        return data instanceof Stream ? guardEvents(data, signal, timeoutOf(requestOptions)) : data;
+        return data instanceof Stream
+          ? guardEvents(
+              data,
+              anthropicMessages,
+              signal,
+              (error) => toPolicyError(error, timeoutOf(requestOptions)),
+              'message_stop',
+            )
+          : data;
       } catch (error) {
         throw toPolicyError(error, timeoutOf(requestOptions));
       }
@@ -150,23 +135,13 @@ export function wrapAnthropic<C extends Anthropic>(client: C, options: WrapAnthr
   );
 
   function create(params: Anthropic.MessageCreateParams, requestOptions?: AnthropicRequestOptions) {
-    const controller = new AbortController();
-    const callerSignal = requestOptions?.signal ?? undefined;
-    const signal = callerSignal ? AbortSignal.any([callerSignal, controller.signal]) : controller.signal;
-    const state: CallState = {};
-    const startTime = Date.now();
-    const header = headerOf(requestOptions?.headers, 'cache-control');
-    const cacheControl: RequestCacheControl | undefined = header ? parseCacheControl(header) : undefined;
-    const outcome = run(params as unknown as AiRequest, {
-      signal,
+    const { controller, signal, state, startTime, running } = startSdkCall(
+      run,
+      params as unknown as AiRequest,
       requestOptions,
-      state,
-      ...(cacheControl ? { cacheControl } : {}),
-      onContext(ctx) {
-        state.ctx = ctx;
-        onContext?.(ctx);
-      },
-    }).then(
+      onContext,
+    );
+    const outcome = running.then(
       (value) => {
         const stream = isAsyncIterable(value);
         let data: unknown = value;

@@ -3,7 +3,6 @@ import { OpenAIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { Stream } from 'openai/streaming';
 import { UpstreamError } from '../core/errors.ts';
-import type { WireFormat } from '../wire/types.ts';
 import { toPolicyError } from './openai-errors.ts';
 import { toCallerError } from './translate.ts';
 
@@ -35,29 +34,6 @@ export async function* guardChunks(
   }
   signal.throwIfAborted();
   if (!finished) throw new UpstreamError('The stream ended before any choice finished', 0);
-}
-
-/**
- * `guardChunks` for APIs whose streams have their own end event (Responses `response.completed`):
- * a stream that closes before it is an `UpstreamError`, never a complete answer.
- */
-export async function* guardEvents<T>(
-  stream: AsyncIterable<T>,
-  wire: WireFormat,
-  signal: AbortSignal,
-  timeoutMs: number,
-): AsyncGenerator<T> {
-  const reader = wire.streamReader();
-  try {
-    for await (const event of stream) {
-      reader.read(event);
-      yield event;
-    }
-  } catch (error) {
-    throw toPolicyError(error, timeoutMs);
-  }
-  signal.throwIfAborted();
-  if (!reader.sawEnd) throw new UpstreamError('The stream ended before its end event', 0);
 }
 
 function isAbortOf(error: unknown, signal: AbortSignal): boolean {

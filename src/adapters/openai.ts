@@ -4,18 +4,18 @@ import type { ChatCompletion, ChatCompletionCreateParams } from 'openai/resource
 import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import type { Response } from 'openai/resources/responses/responses';
 import { Stream } from 'openai/streaming';
-import type { CallContext, RequestCacheControl } from '../core/context.ts';
-import { parseCacheControl } from '../core/context.ts';
+import type { CallContext } from '../core/context.ts';
 import { tenantForKey } from '../core/identity.ts';
 import { openAiChat, openAiEmbeddings, openAiResponses } from '../wire/index.ts';
 import type { WireFormat } from '../wire/types.ts';
 import type { WithAllOptions } from '../wrap/all.ts';
 import { withAll } from '../wrap/all.ts';
-import type { AiRequest, CallOptions } from '../wrap/wrap.ts';
-import { headerOf } from './headers.ts';
+import type { AiRequest } from '../wrap/wrap.ts';
 import { toPolicyError } from './openai-errors.ts';
-import { guardChunks, guardEvents, toSdkStream } from './openai-stream.ts';
+import { guardChunks, toSdkStream } from './openai-stream.ts';
 import { withProperty } from './proxy.ts';
+import { type SdkCallOptions, startSdkCall } from './sdk-call.ts';
+import { guardEvents } from './stream-guard.ts';
 import { toCallerError } from './translate.ts';
 
 /** The SDK's per-request options (`headers`, `signal`, `timeout`, `maxRetries`, ...). */
@@ -43,15 +43,7 @@ export interface WrapOpenAIOptions
   onContext?: (ctx: CallContext) => void;
 }
 
-interface CallState {
-  response?: globalThis.Response;
-  ctx?: CallContext;
-}
-
-interface OpenAICallOptions extends CallOptions {
-  requestOptions: OpenAIRequestOptions | undefined;
-  state: CallState;
-}
+type OpenAICallOptions = SdkCallOptions<OpenAIRequestOptions>;
 
 type Answer = ChatCompletion | Response | CreateEmbeddingResponse | AsyncIterable<unknown>;
 type ResponseProps = Awaited<ConstructorParameters<typeof APIPromise>[1]>;
@@ -149,7 +141,7 @@ export function wrapOpenAI<C extends OpenAI>(client: C, options: WrapOpenAIOptio
           const timeout = timeoutOf(requestOptions);
           return spec.wire === openAiChat
             ? guardChunks(data, signal, timeout)
-            : guardEvents(data, spec.wire, signal, timeout);
+            : guardEvents(data, spec.wire, signal, (error) => toPolicyError(error, timeout));
         } catch (error) {
           throw toPolicyError(error, timeoutOf(requestOptions));
         }
@@ -167,23 +159,13 @@ export function wrapOpenAI<C extends OpenAI>(client: C, options: WrapOpenAIOptio
     );
 
     return function create(params: AiRequest, requestOptions?: OpenAIRequestOptions) {
-      const controller = new AbortController();
-      const callerSignal = requestOptions?.signal ?? undefined;
-      const signal = callerSignal ? AbortSignal.any([callerSignal, controller.signal]) : controller.signal;
-      const state: CallState = {};
-      const startTime = Date.now();
-      const header = headerOf(requestOptions?.headers, 'cache-control');
-      const cacheControl: RequestCacheControl | undefined = header ? parseCacheControl(header) : undefined;
-      const outcome = run(params, {
-        signal,
+      const { controller, signal, state, startTime, running } = startSdkCall(
+        run,
+        params,
         requestOptions,
-        state,
-        ...(cacheControl ? { cacheControl } : {}),
-        onContext(ctx) {
-          state.ctx = ctx;
-          onContext?.(ctx);
-        },
-      }).then(
+        onContext,
+      );
+      const outcome = running.then(
         (value) => {
           const stream = isAsyncIterable(value);
           return {
