@@ -15,6 +15,17 @@ export interface SdkCallOptions<RequestOptions> extends CallOptions {
   state: CallState;
 }
 
+/** A started SDK call: what the adapter hands the SDK's own promise and stream. */
+export interface StartedSdkCall<Result> {
+  /** Cancels the call (the SDK's stream holds it as its `controller`). */
+  readonly controller: AbortController;
+  /** The caller's signal joined with `controller`'s. */
+  readonly signal: AbortSignal;
+  readonly state: CallState;
+  readonly startTime: number;
+  readonly running: Promise<Result>;
+}
+
 /**
  * How every SDK adapter starts a call: one AbortController the SDK's own stream can cancel (joined with
  * the caller's signal), the call's state, the request's `Cache-Control` from the SDK's headers, and the
@@ -29,7 +40,7 @@ export function startSdkCall<
   params: Params,
   requestOptions: RequestOptions | undefined,
   onContext: ((ctx: CallContext) => void) | undefined,
-) {
+): StartedSdkCall<Result> {
   const controller = new AbortController();
   const callerSignal = requestOptions?.signal ?? undefined;
   const signal = callerSignal ? AbortSignal.any([callerSignal, controller.signal]) : controller.signal;
